@@ -1,0 +1,115 @@
+"""The orchestrator's side of a vendor call: keys, retries, breakers.
+
+``Client.call`` is a sub-workflow (use it with ``yield from``). It is the careful
+caller who writes the same reference number on every attempt of one request,
+waits longer after each busy signal, and stops dialling a line that keeps failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from orchestrator.effects import NOW, Call, Sleep, Workflow
+from orchestrator.errors import CallError, CircuitOpen, Retryable, Throttled
+from orchestrator.resilience import Breaker, Policy, RetryPolicy, backoff
+
+__all__ = ["Client"]
+
+
+class Client:
+    """Calls vendors on behalf of every workflow of one run.
+
+    One ``Client`` is shared by all workflows a runtime drives, so its breakers see
+    the health of each system across workflows, as a real integration tier would.
+
+    Args:
+        policy: The resilience policy, including the anti-pattern switches.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.breakers: dict[str, Breaker] = {}
+
+    def breaker(self, system: str) -> Breaker | None:
+        """The breaker for ``system`` (created on first use), or None if disabled."""
+        if self.policy.breaker is None:
+            return None
+        found = self.breakers.get(system)
+        if found is None:
+            found = self.breakers[system] = Breaker(self.policy.breaker)
+        return found
+
+    def key(self, workflow_id: str, step: str) -> str | None:
+        """The idempotency key of one step of one workflow (None when keys are off)."""
+        return f"{workflow_id}:{step}" if self.policy.idempotency_keys else None
+
+    def call(
+        self,
+        workflow_id: str,
+        step: str,
+        system: str,
+        operation: str,
+        params: Mapping[str, Any],
+        *,
+        write: bool = True,
+        retry: RetryPolicy | None = None,
+    ) -> Workflow:
+        """Call ``system.operation`` until it succeeds or the retry budget is spent.
+
+        Args:
+            workflow_id: The workflow's id; with ``step`` it names the call.
+            step: The step's name, unique within the workflow.
+            system: The vendor system.
+            operation: The operationId.
+            params: The request fields.
+            write: Whether the call changes state (writes carry idempotency keys).
+            retry: Retry policy; the client's forward policy by default.
+
+        Returns:
+            The response body (via ``yield from``).
+
+        Raises:
+            Rejected: The vendor said no (not retried).
+            Conflict: The idempotency key was reused with other parameters.
+            Retryable: The last transient failure once the budget is spent.
+        """
+        policy = self.policy
+        retry = retry or policy.retry
+        name = f"{workflow_id}:{step}"
+        key = name if write and policy.idempotency_keys else None
+        breaker = self.breaker(system)
+        attempt = 0
+        while True:
+            attempt += 1
+            wait: float | None = None
+            try:
+                if breaker is not None:
+                    now = yield NOW
+                    if not breaker.allow(now):
+                        wait = breaker.retry_at() - now
+                        raise CircuitOpen(system, operation, 0, "CIRCUIT_OPEN")
+                result = yield Call(system, operation, params, key, policy.timeout, attempt)
+            except Throttled as exc:
+                if breaker is not None:
+                    breaker.success()  # it answered: up, just busy
+                if attempt >= retry.max_attempts:
+                    raise
+                wait = exc.retry_after
+            except CircuitOpen:
+                if attempt >= retry.max_attempts:
+                    raise
+            except Retryable:
+                if breaker is not None:
+                    breaker.failure((yield NOW))
+                if attempt >= retry.max_attempts:
+                    raise
+            except CallError:  # a business answer: the system is up
+                if breaker is not None:
+                    breaker.success()
+                raise
+            else:
+                if breaker is not None:
+                    breaker.success()
+                return result
+            yield Sleep(backoff(retry, attempt, name, wait))

@@ -1,0 +1,45 @@
+"""The input of the lifecycle: a deal that sales just closed in the CRM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Deal", "Line"]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One product line of a deal."""
+
+    sku: str
+    quantity: int
+    unit_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    """A closed-won opportunity, the trigger of quote-to-cash.
+
+    Attributes:
+        id: The deal id, e.g. ``"D-000042"``; workflow ids and keys derive from it.
+        account_id: The CRM account that bought.
+        currency: ISO currency of the deal.
+        plan: The subscription plan sold.
+        lines: Product lines; the first line's quantity is the seat count.
+    """
+
+    id: str
+    account_id: str
+    currency: str
+    plan: str
+    lines: tuple[Line, ...]
+
+    @property
+    def total(self) -> float:
+        """The deal's amount: the sum of its lines, rounded to cents."""
+        return round(sum(line.quantity * line.unit_price for line in self.lines), 2)
+
+    @property
+    def seats(self) -> int:
+        """Seats to provision: the quantity of the first line."""
+        return self.lines[0].quantity

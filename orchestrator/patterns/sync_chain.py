@@ -1,0 +1,46 @@
+"""The synchronous chain: the deal's closing waits for every system in turn.
+
+Like a relay race where the baton must reach the last runner before anyone may
+cheer: the commitment sales sees is the end of the whole chain, so one slow or
+down system holds up (or loses) every commitment behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from orchestrator.client import Client
+from orchestrator.deal import Deal
+from orchestrator.effects import Publish, Workflow
+from orchestrator.errors import CallError
+from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Handler
+from orchestrator.patterns.settle import settle
+from orchestrator.saga import Saga
+from orchestrator.workflows.quote_to_cash import commit, fulfil
+
+__all__ = ["SyncChain"]
+
+
+class SyncChain:
+    """Commit and fulfil in one synchronous saga per deal."""
+
+    name = "sync_chain"
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def close(self, deal: Deal) -> Workflow:
+        """Run the whole chain; commit only when every step succeeded."""
+        saga = Saga(deal.id, self.client)
+        try:
+            done = yield from commit(self.client, deal, saga)
+            invoice = yield from fulfil(self.client, done, saga)
+        except CallError as exc:
+            yield from settle(saga, deal.id, exc)
+            return
+        yield Publish(ORDER_ACCEPTED, deal.id, {"orderId": done.order_id})
+        yield Publish(ORDER_LIVE, deal.id, {"orderId": done.order_id, "invoiceId": invoice})
+
+    def handlers(self) -> Mapping[str, Handler]:
+        """No event-triggered work: everything happened in ``close``."""
+        return {}

@@ -1,0 +1,1 @@
+"""Lifecycle workflows, one module each, written as generators of effects."""

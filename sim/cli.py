@@ -1,0 +1,217 @@
+"""The ``lifecycle-sandbox`` command: run, compare and validate scenarios.
+
+Every mistake a user can make at the command line (a missing file, a typo in a
+scenario, an unknown pattern, a bad duration) ends with one message on stderr that
+says where and what to do, and exit code 2. Results already computed are never
+lost: an interrupted run still writes what it measured, marked ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from orchestrator.patterns import PATTERNS
+from sim.knobs import parse_duration
+from sim.report import metrics_table, systems_table
+from sim.scenario import Scenario, ScenarioError, load
+from sim.world import Progress as ProgressCallback
+from sim.world import World
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="lifecycle-sandbox",
+    help="Simulate and contract-test ERP <-> SaaS customer-lifecycle integration patterns.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+SHOW_PROGRESS_AFTER = 1.0
+"""Seconds of wall time before a run shows a progress bar."""
+
+ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
+]
+OrdersOpt = Annotated[
+    int | None,
+    typer.Option("--orders", min=1, help="Close exactly N deals and run until each has ended."),
+]
+DurationOpt = Annotated[
+    str | None,
+    typer.Option("--duration", help="Simulated time to run, e.g. 8h or 2h30m (default: horizon)."),
+]
+JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
+
+
+def fail(message: str) -> NoReturn:
+    """Print ``error: message`` on stderr and exit with code 2."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _scenario(path: Path) -> Scenario:
+    try:
+        return load(path)
+    except ScenarioError as exc:
+        fail(str(exc))
+
+
+def _duration(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        fail(f"--duration: {exc}")
+    if seconds <= 0:
+        fail(f"--duration: expected a positive duration, got {text!r}")
+    return seconds
+
+
+def _patterns(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        fail(f"--patterns: expected a comma-separated list of: {', '.join(PATTERNS)}")
+    for name in names:
+        _check_pattern(name, "--patterns")
+    return names
+
+
+def _check_pattern(name: str, flag: str) -> None:
+    if name not in PATTERNS:
+        fail(f"{flag}: unknown pattern {name!r}; expected one of: {', '.join(PATTERNS)}")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[ProgressCallback]:
+    """A progress callback that shows a bar once the run has taken over a second."""
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bar.add_task(label, total=1.0)
+    started = bar.get_time()  # rich's monotonic clock: display only, never results
+    shown = False
+
+    def update(done: float) -> None:
+        nonlocal shown
+        bar.update(task, completed=done)
+        if not shown and bar.get_time() - started > SHOW_PROGRESS_AFTER:
+            bar.start()
+            shown = True
+
+    try:
+        yield update
+    finally:
+        if shown:
+            bar.stop()
+
+
+def _simulate(
+    scenario: Scenario, seed: int | None, pattern: str, duration: float | None, orders: int | None
+) -> dict[str, Any]:
+    world = World(scenario, scenario.seed if seed is None else seed, pattern)
+    with _progress(f"{scenario.name} / {pattern}") as progress:
+        world.run(duration, orders, progress)
+    return world.result()
+
+
+def _write_json(path: Path | None, document: dict[str, Any]) -> None:
+    if path is None:
+        return
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"--json: cannot write {path} ({exc.strerror}); choose a writable path")
+
+
+def _check_span(duration: str | None, orders: int | None) -> None:
+    if duration is not None and orders is not None:
+        fail("--orders and --duration exclude each other; pass one of them")
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    seed: SeedOpt = None,
+    pattern: Annotated[
+        str | None,
+        typer.Option("--pattern", help="sync_chain or hybrid (default: the scenario's)."),
+    ] = None,
+    orders: OrdersOpt = None,
+    duration: DurationOpt = None,
+    json_path: JsonOpt = None,
+) -> None:
+    """Run one scenario with one integration pattern and print its metrics."""
+    _check_span(duration, orders)
+    if pattern is not None:
+        _check_pattern(pattern, "--pattern")
+    seconds = _duration(duration)
+    loaded = _scenario(scenario)
+    result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders)
+    _write_json(json_path, result)
+    out.print(metrics_table([result], f"{loaded.name}, seed {result['seed']}"))
+    out.print(systems_table([result]))
+    out.print(f"trace hash {result['trace_hash']}", highlight=False)
+    if result["interrupted"]:
+        raise typer.Exit(130)
+
+
+@app.command()
+def compare(
+    scenario: ScenarioArg,
+    patterns: Annotated[
+        str, typer.Option("--patterns", help="Comma-separated patterns to compare.")
+    ] = ",".join(PATTERNS),
+    seed: SeedOpt = None,
+    orders: OrdersOpt = None,
+    duration: DurationOpt = None,
+    json_path: JsonOpt = None,
+) -> None:
+    """Run one scenario through several patterns and compare them side by side."""
+    _check_span(duration, orders)
+    names = _patterns(patterns)
+    seconds = _duration(duration)
+    loaded = _scenario(scenario)
+    results: list[dict[str, Any]] = []
+    for name in names:
+        result = _simulate(loaded, seed, name, seconds, orders)
+        results.append(result)
+        if result["interrupted"]:
+            break
+    _write_json(json_path, {"results": results})
+    out.print(metrics_table(results, f"{loaded.name}, seed {results[0]['seed']}"))
+    out.print(systems_table(results))
+    if results[-1]["interrupted"]:
+        raise typer.Exit(130)
+
+
+@app.command()
+def validate(scenario: ScenarioArg) -> None:
+    """Check a scenario file and say what is wrong with it, line by line."""
+    loaded = _scenario(scenario)
+    out.print(
+        f"{scenario}: valid scenario {loaded.name!r} (horizon {loaded.horizon:g}s, "
+        f"pattern {loaded.pattern}, {loaded.workload.arrivals_per_hour:g} deals/hour)",
+        highlight=False,
+    )
+
+
+def main() -> None:
+    """Entry point of the ``lifecycle-sandbox`` console script."""
+    app()

@@ -1,0 +1,172 @@
+"""The SimPy runtime: it runs orchestrator workflows in simulated time.
+
+The driver is the kitchen that cooks the workflow's order slips. For each effect
+a workflow yields it does the real thing in the simulated world, then sends the
+result back in (``gen.send``) or throws the failure in (``gen.throw``), exactly
+as SimPy's own ``Process`` resumes a process generator.
+
+A ``Call`` takes a bulkhead slot for its system (if the policy caps concurrency),
+goes through the system's weather to the vendor model, waits out the latency (or
+the caller's timeout, whichever is shorter), and comes back as a body or an error.
+The loop is written flat, with no sub-process per call: this is the hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import simpy
+
+from orchestrator.effects import Call, Now, Publish, Sleep, Workflow
+from orchestrator.errors import Retryable, Throttled, TimeoutUnknown, classify
+from sim.faults import Faults
+from sim.trace import Trace
+
+__all__ = ["Drop", "Line", "Runtime", "Sink"]
+
+
+@dataclass(slots=True)
+class Line:
+    """The orchestrator's line to one system: its weather, bulkhead and counters.
+
+    Attributes:
+        faults: The system behind its weather.
+        bulkhead: Caps the orchestrator's concurrent calls, or None.
+        calls: Calls sent (retries included).
+        retries: Calls that were retries.
+        errors: Calls that failed technically (5xx, throttled, timed out).
+        rejected: Calls refused for business reasons (4xx other than throttling).
+        rate_limited: Calls refused by a rate or concurrency limit.
+        timeouts: Calls whose response never came in time.
+    """
+
+    faults: Faults
+    bulkhead: simpy.Resource | None = None
+    calls: int = 0
+    retries: int = 0
+    errors: int = 0
+    rejected: int = 0
+    rate_limited: int = 0
+    timeouts: int = 0
+
+
+class Sink(Protocol):
+    """Where published events go; the broker is one."""
+
+    def publish(self, effect: Publish, now: float) -> None:
+        """Accept one event at simulated time ``now``."""
+
+
+class Drop:
+    """A sink that drops every event (for runs without a broker)."""
+
+    def publish(self, effect: Publish, now: float) -> None:
+        """Drop the event."""
+
+
+Process = Generator[simpy.Event, Any, Any]
+
+
+class Runtime:
+    """Interprets effects in simulated time.
+
+    Args:
+        env: The SimPy environment.
+        lines: The line to each system, by system name.
+        sink: Receives published events (the broker).
+        trace: The run's trace.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        lines: Mapping[str, Line],
+        sink: Sink | None = None,
+        trace: Trace | None = None,
+    ) -> None:
+        self.env = env
+        self.lines = dict(lines)
+        self.sink: Sink = sink or Drop()
+        self.trace = trace or Trace()
+
+    def start(self, workflow: Workflow) -> simpy.Process:
+        """Run ``workflow`` as a new SimPy process."""
+        return self.env.process(self.run(workflow))
+
+    def run(self, workflow: Workflow) -> Process:
+        """Drive ``workflow`` to its end; a SimPy process body (use ``yield from``).
+
+        Returns:
+            The workflow's return value. Its uncaught exception propagates.
+        """
+        env = self.env
+        lines = self.lines
+        add = self.trace.add
+        send = workflow.send
+        throw = workflow.throw
+        value: Any = None
+        error: BaseException | None = None
+        effect: Any  # dispatched on its exact type below: faster than isinstance
+        while True:
+            try:
+                if error is None:
+                    effect = send(value)
+                else:
+                    effect, error = throw(error), None
+            except StopIteration as stop:
+                return stop.value
+            kind = type(effect)
+            if kind is Call:
+                line = lines[effect.system]
+                line.calls += 1
+                if effect.attempt > 1:
+                    line.retries += 1
+                bulkhead = line.bulkhead
+                if bulkhead is not None:
+                    slot = bulkhead.request()
+                    yield slot
+                faults = line.faults
+                now = env.now
+                status, body, retry_after, latency, lost = faults(
+                    effect.operation, effect.params, effect.key, now
+                )
+                timeout = effect.timeout
+                if latency >= timeout:
+                    lost = True
+                    latency = timeout
+                yield env.timeout(latency)
+                faults.done()
+                if lost and latency < timeout:
+                    yield env.timeout(timeout - latency)
+                if bulkhead is not None:
+                    bulkhead.release(slot)
+                if lost:
+                    line.errors += 1
+                    line.timeouts += 1
+                    add((now, effect.system, effect.operation, effect.key, 0))
+                    error = TimeoutUnknown(effect.system, effect.operation, 0, "TIMEOUT")
+                    continue
+                add((now, effect.system, effect.operation, effect.key, status))
+                if status < 300:
+                    value = body
+                    continue
+                error = classify(effect.system, effect.operation, status, body, retry_after)
+                if isinstance(error, Retryable):
+                    line.errors += 1
+                    if type(error) is Throttled:
+                        line.rate_limited += 1
+                else:
+                    line.rejected += 1
+            elif kind is Now:
+                value = env.now
+            elif kind is Sleep:
+                yield env.timeout(effect.seconds)
+                value = None
+            elif kind is Publish:
+                add((env.now, "publish", effect.topic, effect.key))
+                self.sink.publish(effect, env.now)
+                value = None
+            else:
+                error = TypeError(f"a workflow yielded {effect!r}, which is not an effect")

@@ -1,0 +1,169 @@
+"""Knobs: how each simulated vendor behaves, as validated data.
+
+Knobs are the dials on a flight simulator's instructor panel: latency, error
+rates, outage windows, rate and concurrency limits. A scenario file sets them;
+``sim.faults`` turns them into the weather each call flies through.
+
+Durations are written as people write them: ``250ms``, ``45s``, ``2h30m``, ``1d``,
+or a bare number of seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+__all__ = [
+    "Duration",
+    "Latency",
+    "Outage",
+    "RateLimit",
+    "Strict",
+    "SystemKnobs",
+    "parse_duration",
+]
+
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+DURATION_HINT = "a duration such as '250ms', '45s', '2h30m' or a number of seconds"
+
+
+def parse_duration(value: object) -> float:
+    """Seconds in a duration written as ``250ms``, ``2h30m``, ``1.5s`` or a number.
+
+    Raises:
+        ValueError: The value is not a non-negative duration.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        parts = _PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
+        seconds = sum(float(n) * _UNITS[u] for n, u in parts)
+    else:
+        raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
+    if not math.isfinite(seconds) or seconds < 0:
+        raise ValueError(f"expected {DURATION_HINT} (not negative), got {value!r}")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds, written in a scenario as ``250ms``, ``2h30m`` or a number."""
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A probability between 0 and 1."""
+
+
+class Strict(BaseModel):
+    """Base of scenario models: unknown fields are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Latency(Strict):
+    """A latency distribution, in one of three forms.
+
+    ``250ms`` (fixed), ``{mean: 300ms}`` (exponential), or ``{p50: 120ms, p99: 2s}``
+    (lognormal fitted to the two quantiles, the usual shape of API latency).
+    """
+
+    fixed: Duration | None = None
+    mean: Duration | None = None
+    p50: Duration | None = None
+    p99: Duration | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalar_is_fixed(cls, data: object) -> object:
+        if isinstance(data, str | int | float) and not isinstance(data, bool):
+            return {"fixed": data}
+        return data
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        forms = [
+            self.fixed is not None,
+            self.mean is not None,
+            self.p50 is not None or self.p99 is not None,
+        ]
+        if sum(forms) != 1:
+            raise ValueError(
+                "expected exactly one form: a duration like '250ms', {mean: 300ms}, "
+                "or {p50: 120ms, p99: 2s}"
+            )
+        if (self.p50 is None) != (self.p99 is None):
+            raise ValueError("a lognormal latency needs both p50 and p99")
+        if self.p50 is not None and self.p99 is not None and not 0 < self.p50 <= self.p99:
+            raise ValueError("expected 0 < p50 <= p99")
+        return self
+
+    @property
+    def p50_seconds(self) -> float:
+        """The median, in seconds."""
+        if self.fixed is not None:
+            return self.fixed
+        if self.mean is not None:
+            return self.mean * math.log(2)
+        assert self.p50 is not None
+        return self.p50
+
+
+class Outage(Strict):
+    """A window when a system is down, degraded or read-only.
+
+    Attributes:
+        start: When it starts, from the beginning of the run.
+        duration: How long it lasts.
+        mode: ``down`` (every call gets 503), ``degraded`` (calls fail at
+            ``error_rate``), ``read_only`` (writes get 503, reads work).
+        error_rate: Failure rate while degraded.
+    """
+
+    start: Duration
+    duration: Duration
+    mode: Literal["down", "degraded", "read_only"] = "down"
+    error_rate: Rate = 0.5
+
+    @property
+    def end(self) -> float:
+        """When the window closes."""
+        return self.start + self.duration
+
+
+class RateLimit(Strict):
+    """A token bucket: ``per_second`` tokens refill, at most ``burst`` saved up."""
+
+    per_second: Annotated[float, Field(gt=0)]
+    burst: Annotated[int, Field(ge=1)] = 1
+
+
+class SystemKnobs(Strict):
+    """How one vendor system behaves.
+
+    Attributes:
+        latency: Response time of a call.
+        error_rate: Share of calls answered 503 at the edge (nothing executed).
+        timeout_rate: Share of calls whose write happens but whose response is lost.
+        rejection_rate: Share of business checks that say no (ERP credit check,
+            billing payment method, provisioning plan availability).
+        rate_limit: Token bucket; excess calls get 429 with Retry-After.
+        concurrency: Most calls in progress at once; excess get HTTP 400
+            ``SSS_REQUEST_LIMIT_EXCEEDED`` (NetSuite style), not 429.
+        outages: Windows of downtime, degradation or read-only mode.
+        idempotency_ttl: How long the vendor remembers an idempotency key.
+    """
+
+    latency: Latency = Latency(fixed=0.1)
+    error_rate: Rate = 0.0
+    timeout_rate: Rate = 0.0
+    rejection_rate: Rate = 0.0
+    rate_limit: RateLimit | None = None
+    concurrency: Annotated[int, Field(ge=1)] | None = None
+    outages: list[Outage] = []
+    idempotency_ttl: Duration = 86400.0

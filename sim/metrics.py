@@ -1,0 +1,141 @@
+"""Business and technical metrics, recorded from the events a run publishes.
+
+The recorder is the operations analyst with a stopwatch: it starts the watch when
+a deal closes, notes when the order is accepted (what sales sees) and when it goes
+live, and tallies how each deal ended. It listens to the broker's tap, so every
+pattern is measured the same way, by the business events it emits.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from orchestrator.events import (
+    ORDER_ABANDONED,
+    ORDER_ACCEPTED,
+    ORDER_COMPENSATED,
+    ORDER_ESCALATED,
+    ORDER_FAILED,
+    ORDER_LIVE,
+    ORDER_REJECTED,
+)
+
+__all__ = ["Recorder", "quantiles"]
+
+ENDINGS = {
+    ORDER_LIVE: "completed",
+    ORDER_COMPENSATED: "compensated",
+    ORDER_ESCALATED: "escalated",
+    ORDER_REJECTED: "rejected",
+    ORDER_FAILED: "failed",
+    ORDER_ABANDONED: "abandoned",
+    "dlq": "escalated",
+}
+"""Terminal topic -> how the deal ended."""
+
+
+def quantiles(values: Iterable[float]) -> dict[str, float | None]:
+    """``{"p50", "p95", "p99"}`` of ``values`` in seconds (None when empty), rounded to ms."""
+    data = np.fromiter(values, dtype=float)
+    if data.size == 0:
+        return {"p50": None, "p95": None, "p99": None}
+    p50, p95, p99 = np.percentile(data, [50, 95, 99]).tolist()
+    return {"p50": round(p50, 3), "p95": round(p95, 3), "p99": round(p99, 3)}
+
+
+@dataclass
+class Recorder:
+    """Tallies deals from the event stream.
+
+    Attributes:
+        sla_live: Seconds allowed from close to live.
+        sla_commitment: Seconds allowed from close to acceptance.
+        closed_at: Deal id -> when it closed (kept for onboarding and SLA).
+        pending: Deals not ended yet -> when their order was accepted (or None).
+        ended: Deal id -> how it ended.
+        commitment_latency: Seconds from close to acceptance, per accepted deal.
+        cycle_time: Seconds from close to live, per live deal.
+        ended_uncommitted: Deals that ended without their order ever accepted.
+    """
+
+    sla_live: float
+    sla_commitment: float
+    closed_at: dict[str, float] = field(default_factory=dict)
+    pending: dict[str, float | None] = field(default_factory=dict)
+    ended: dict[str, str] = field(default_factory=dict)
+    commitment_latency: array[float] = field(default_factory=lambda: array("d"))
+    cycle_time: array[float] = field(default_factory=lambda: array("d"))
+    live_in_sla: int = 0
+    committed_in_sla: int = 0
+    ended_uncommitted: int = 0
+
+    def close(self, deal_id: str, now: float) -> None:
+        """A deal closed in the CRM at ``now``."""
+        self.closed_at[deal_id] = now
+        self.pending[deal_id] = None
+
+    def observe(self, topic: str, key: str, payload: Mapping[str, Any], now: float) -> None:
+        """The broker's tap: one published event."""
+        pending = self.pending
+        if topic == ORDER_ACCEPTED:
+            if key in pending and pending[key] is None:
+                pending[key] = now
+                latency = now - self.closed_at[key]
+                self.commitment_latency.append(latency)
+                if latency <= self.sla_commitment:
+                    self.committed_in_sla += 1
+            return
+        ending = ENDINGS.get(topic)
+        if ending is None or key not in pending:
+            return
+        if pending.pop(key) is None:
+            self.ended_uncommitted += 1
+        self.ended[key] = ending
+        if ending == "completed":
+            cycle = now - self.closed_at[key]
+            self.cycle_time.append(cycle)
+            if cycle <= self.sla_live:
+                self.live_in_sla += 1
+
+    def summary(self, now: float) -> dict[str, Any]:
+        """Deal-level metrics as of simulated time ``now``."""
+        counts = dict.fromkeys(
+            ("completed", "compensated", "escalated", "rejected", "failed", "abandoned"), 0
+        )
+        for ending in self.ended.values():
+            counts[ending] += 1
+        closed_at = self.closed_at
+        # Still waiting for acceptance past the commitment SLA: sales gave up.
+        timed_out = sum(
+            1
+            for deal, accepted in self.pending.items()
+            if accepted is None and now - closed_at[deal] > self.sla_commitment
+        )
+        # SLA compliance counts deals that went live, failed, or are past their
+        # deadline; a business "no" (credit hold, inactive account) is no breach.
+        overdue = sum(1 for deal in self.pending if now - closed_at[deal] > self.sla_live)
+        went_wrong = (
+            counts["compensated"] + counts["escalated"] + counts["failed"] + counts["abandoned"]
+        )
+        due = len(self.cycle_time) + went_wrong + overdue
+        asked = len(self.commitment_latency) + timed_out
+        return {
+            "deals": len(closed_at),
+            "orders_completed": counts["completed"],
+            "orders_compensated": counts["compensated"],
+            "orders_escalated": counts["escalated"],
+            "orders_in_flight": len(self.pending),
+            "orders_rejected": counts["rejected"],
+            "orders_failed": counts["failed"],
+            "orders_abandoned": counts["abandoned"],
+            "commitments_failed": self.ended_uncommitted + timed_out,
+            "cycle_time_s": quantiles(self.cycle_time),
+            "commitment_latency_s": quantiles(self.commitment_latency),
+            "sla_compliance": round(self.live_in_sla / due, 4) if due else 1.0,
+            "commitment_sla_compliance": round(self.committed_in_sla / asked, 4) if asked else 1.0,
+        }

@@ -1,0 +1,98 @@
+"""Terminal reports: the metrics of one or several runs as rich tables.
+
+One column per run, one row per metric, in the order an executive reads them:
+did orders go live, how fast did sales get a commitment, what needs a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from rich.table import Table
+
+__all__ = ["duration_text", "metrics_table", "systems_table"]
+
+
+def duration_text(seconds: float | None) -> str:
+    """``1.6s``, ``28m 05s`` or ``2h 05m``: seconds as people read them."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h {minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d {hours:02d}h"
+
+
+def _quantiles(key: str) -> Callable[[Mapping[str, Any]], str]:
+    def show(metrics: Mapping[str, Any]) -> str:
+        q = metrics[key]
+        return " / ".join(duration_text(q[p]) for p in ("p50", "p95", "p99"))
+
+    return show
+
+
+def _share(key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda metrics: f"{metrics[key] * 100:.1f}%"
+
+
+def _count(key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda metrics: f"{metrics[key]:,}"
+
+
+ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+    ("deals closed", _count("deals")),
+    ("orders live", _count("orders_completed")),
+    ("orders compensated", _count("orders_compensated")),
+    ("orders escalated", _count("orders_escalated")),
+    ("orders still in flight", _count("orders_in_flight")),
+    ("rejected by business rules", _count("orders_rejected")),
+    ("commitments failed", _count("commitments_failed")),
+    ("commitment latency p50/p95/p99", _quantiles("commitment_latency_s")),
+    ("order cycle time p50/p95/p99", _quantiles("cycle_time_s")),
+    ("onboarding duration p50/p95/p99", _quantiles("onboarding_duration_s")),
+    ("SLA compliance (order live)", _share("sla_compliance")),
+    ("SLA compliance (commitment)", _share("commitment_sla_compliance")),
+    ("manual reconciliation items", _count("manual_reconciliation_items")),
+    ("data quality exceptions", _count("data_quality_exceptions")),
+    ("dead-letter queue depth", _count("dlq_depth")),
+]
+
+
+def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
+    """Business metrics, one column per run (named by its pattern)."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("metric")
+    for result in results:
+        name = result["pattern"] + (" (interrupted)" if result.get("interrupted") else "")
+        table.add_column(name, justify="right")
+    for label, show in ROWS:
+        table.add_row(label, *(show(result["metrics"]) for result in results))
+    return table
+
+
+def systems_table(results: Sequence[Mapping[str, Any]]) -> Table:
+    """Per-system calls / errors / retries / rate-limited / breaker opens per run."""
+    table = Table(
+        title="per system: calls / errors / retries / rate-limited / breaker opens",
+        title_justify="left",
+    )
+    table.add_column("system")
+    for result in results:
+        table.add_column(result["pattern"], justify="right")
+    for system in results[0]["metrics"]["systems"]:
+        cells = []
+        for result in results:
+            s = result["metrics"]["systems"][system]
+            cells.append(
+                f"{s['calls']:,} / {s['errors']:,} / {s['retries']:,} / "
+                f"{s['rate_limited']:,} / {s['breaker_opens']:,}"
+            )
+        table.add_row(system, *cells)
+    return table

@@ -1,0 +1,139 @@
+"""What every vendor model shares: operations by operationId, and idempotency keys.
+
+A vendor model is a callable, like an httpx transport: hand it an operation, its
+parameters, an idempotency key and the time, and it answers ``(status, body)``.
+It is a plain state machine of records; the weather (latency, outages, throttling)
+is added around it by ``sim.faults``.
+
+Idempotency keys follow Stripe's rules: the first response to a key is stored for
+a day, errors included once the operation started executing; the same key with the
+same parameters gets the stored response; the same key with other parameters gets
+409. Requests refused at the door (throttled, down) store nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["Ledger", "Reply", "Vendor", "VendorError"]
+
+Reply = tuple[int, dict[str, Any]]
+"""A response: status code and JSON-like body."""
+
+DAY = 86400.0
+
+
+class VendorError(Exception):
+    """Raised inside an operation to answer with an error status."""
+
+    def __init__(self, status: int, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.status = status
+        self.code = code
+        self.message = message or code
+
+
+class Ledger:
+    """A world-wide sequence number, so tests can order effects across vendors."""
+
+    __slots__ = ("next",)
+
+    def __init__(self) -> None:
+        self.next: Callable[[], int] = itertools.count(1).__next__
+
+
+class Vendor:
+    """Base of the vendor models.
+
+    Subclasses define operations as methods named like the vendor's operationIds,
+    taking ``(params, now)`` and returning the response body (status 200) or a
+    ``(status, body)`` tuple, or raising ``VendorError``.
+
+    Attributes:
+        name: The system's name, e.g. ``"erp"``.
+        reads: The operationIds that change nothing.
+        writes: The operationIds that change records.
+        idempotency_ttl: Seconds a stored key lives.
+        keys: Idempotency key -> (params, reply, stored at).
+        refuse: Asked once per business check (credit check, payment method);
+            True means the vendor says no. Drawn from the scenario's rejection rate.
+        key_conflicts: How many requests reused a key with other parameters.
+        replays: How many requests were answered from the key store.
+    """
+
+    name = "vendor"
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        ledger: Ledger | None = None,
+        idempotency_ttl: float = DAY,
+        refuse: Callable[[], bool] | None = None,
+    ) -> None:
+        self.ledger = ledger or Ledger()
+        self.refuse = refuse or _never
+        self.idempotency_ttl = idempotency_ttl
+        self.keys: dict[str, tuple[Mapping[str, Any], Reply, float]] = {}
+        self.key_conflicts = 0
+        self.replays = 0
+        self._ops: dict[str, Callable[[Mapping[str, Any], float], Any]] = {
+            name: getattr(self, name) for name in (*self.reads, *self.writes)
+        }
+        self._counters: dict[str, Callable[[], int]] = {}
+
+    def new_id(self, prefix: str) -> str:
+        """The next id of a record kind, e.g. ``SO-000001``: deterministic."""
+        counter = self._counters.get(prefix)
+        if counter is None:
+            counter = self._counters[prefix] = itertools.count(1).__next__
+        return f"{prefix}-{counter():06d}"
+
+    def __call__(
+        self, operation: str, params: Mapping[str, Any], key: str | None, now: float
+    ) -> Reply:
+        """Apply one operation and answer it.
+
+        Args:
+            operation: The operationId.
+            params: The request fields.
+            key: The idempotency key, or None.
+            now: Simulated time in seconds.
+
+        Returns:
+            ``(status, body)``.
+        """
+        if key is not None:
+            stored = self.keys.get(key)
+            if stored is not None and now - stored[2] < self.idempotency_ttl:
+                if stored[0] != params:
+                    self.key_conflicts += 1
+                    return 409, {
+                        "code": "IDEMPOTENCY_KEY_REUSED",
+                        "message": f"key {key!r} was used with other parameters",
+                    }
+                self.replays += 1
+                return stored[1]
+        reply = self.apply(operation, params, now)
+        if key is not None:
+            self.keys[key] = (params, reply, now)
+        return reply
+
+    def apply(self, operation: str, params: Mapping[str, Any], now: float) -> Reply:
+        """Run the operation itself, without the key store."""
+        op = self._ops.get(operation)
+        if op is None:
+            return 404, {"code": "UNKNOWN_OPERATION", "message": f"{self.name} has no {operation}"}
+        try:
+            result = op(params, now)
+        except VendorError as exc:
+            return exc.status, {"code": exc.code, "message": exc.message}
+        if type(result) is tuple:
+            return result
+        return 200, result
+
+
+def _never() -> bool:
+    return False

@@ -1,0 +1,171 @@
+"""A NetSuite-like cloud ERP: customers, sales orders with a credit check, invoices."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sim.systems.base import Vendor, VendorError
+
+__all__ = ["Customer", "Erp", "Invoice", "SalesOrder"]
+
+
+@dataclass(slots=True)
+class Customer:
+    """An ERP customer, keyed by its CRM account id (``externalId``)."""
+
+    id: str
+    external_id: str
+    company_name: str
+    email: str
+    currency: str
+    crm_account_id: str
+    status: str = "active"
+
+    def body(self) -> dict[str, Any]:
+        """The customer as the API returns it."""
+        return {
+            "id": self.id,
+            "externalId": self.external_id,
+            "companyName": self.company_name,
+            "email": self.email,
+            "currency": self.currency,
+            "crmAccountId": self.crm_account_id,
+            "status": self.status,
+        }
+
+
+@dataclass(slots=True)
+class SalesOrder:
+    """A sales order; ``external_id`` is the deal id."""
+
+    id: str
+    external_id: str
+    customer_id: str
+    total: float
+    currency: str
+    created_seq: int
+    status: str = "pendingFulfillment"
+    cancelled_seq: int = 0
+
+    def body(self) -> dict[str, Any]:
+        """The sales order as the API returns it."""
+        return {
+            "id": self.id,
+            "externalId": self.external_id,
+            "customerId": self.customer_id,
+            "status": self.status,
+            "total": self.total,
+            "currency": self.currency,
+        }
+
+
+@dataclass(slots=True)
+class Invoice:
+    """An invoice posted against a sales order."""
+
+    id: str
+    sales_order_id: str
+    amount: float
+    currency: str
+    created_seq: int
+    status: str = "open"
+
+    def body(self) -> dict[str, Any]:
+        """The invoice as the API returns it."""
+        return {
+            "id": self.id,
+            "salesOrderId": self.sales_order_id,
+            "amount": self.amount,
+            "currency": self.currency,
+            "status": self.status,
+        }
+
+
+class Erp(Vendor):
+    """The ERP: the system of record for customers, orders and receivables."""
+
+    name = "erp"
+    reads = ("getCustomer", "getSalesOrder")
+    writes = ("upsertCustomer", "createSalesOrder", "cancelSalesOrder", "createInvoice")
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.customers: dict[str, Customer] = {}
+        self.by_external_id: dict[str, Customer] = {}
+        self.orders: dict[str, SalesOrder] = {}
+        self.invoices: dict[str, Invoice] = {}
+
+    def upsertCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Find the customer by external id, or create it: naturally idempotent."""
+        external_id = params["externalId"]
+        customer = self.by_external_id.get(external_id)
+        if customer is None:
+            customer = Customer(
+                self.new_id("CUS"),
+                external_id,
+                params["companyName"],
+                params["email"],
+                params["currency"],
+                params["crmAccountId"],
+            )
+            self.customers[customer.id] = customer
+            self.by_external_id[external_id] = customer
+        return customer.body()
+
+    def getCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Read one customer."""
+        customer = self.customers.get(params["id"])
+        if customer is None:
+            raise VendorError(404, "NOT_FOUND", f"no customer {params['id']}")
+        return customer.body()
+
+    def createSalesOrder(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
+        """Create a sales order after the credit check."""
+        customer = self.customers.get(params["customerId"])
+        if customer is None:
+            raise VendorError(422, "INVALID_CUSTOMER", f"no customer {params['customerId']}")
+        if self.refuse():
+            raise VendorError(422, "CREDIT_HOLD", f"customer {customer.id} is on credit hold")
+        total = round(sum(line["quantity"] * line["unitPrice"] for line in params["lines"]), 2)
+        order = SalesOrder(
+            self.new_id("SO"),
+            params["externalId"],
+            customer.id,
+            total,
+            params["currency"],
+            self.ledger.next(),
+        )
+        self.orders[order.id] = order
+        return 201, order.body()
+
+    def _order(self, order_id: str) -> SalesOrder:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise VendorError(404, "NOT_FOUND", f"no sales order {order_id}")
+        return order
+
+    def getSalesOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Read one sales order."""
+        return self._order(params["id"]).body()
+
+    def cancelSalesOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Cancel a sales order (idempotent: cancelling twice is a no-op)."""
+        order = self._order(params["id"])
+        if order.status != "cancelled":
+            order.status = "cancelled"
+            order.cancelled_seq = self.ledger.next()
+        return order.body()
+
+    def createInvoice(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
+        """Post an invoice for an open sales order; the order becomes billed."""
+        order = self._order(params["salesOrderId"])
+        if order.status == "cancelled":
+            raise VendorError(422, "ORDER_CANCELLED", f"sales order {order.id} is cancelled")
+        invoice = Invoice(
+            self.new_id("INV"), order.id, params["amount"], params["currency"], self.ledger.next()
+        )
+        self.invoices[invoice.id] = invoice
+        order.status = "billed"
+        return 201, invoice.body()

@@ -1,0 +1,181 @@
+"""Reading YAML with line numbers, and turning validation errors into advice.
+
+A validation error is only useful if it reads like a colleague's code review:
+"line 14, ``systems.erp.latency.p50``: expected a duration such as '250ms', got
+'fast'". This module keeps, for every field path, the line it was written on, and
+phrases pydantic's errors that way.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar, Union, get_args, get_origin
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+__all__ = ["ScenarioError", "read_yaml", "validate"]
+
+M = TypeVar("M", bound=BaseModel)
+Lines = dict[tuple[str | int, ...], int]
+"""Field path -> 1-based line number in the file."""
+MAX_LISTED = 10
+
+
+class ScenarioError(Exception):
+    """A scenario file that cannot be used; the message says where and why."""
+
+
+def read_yaml(path: Path) -> tuple[Any, Lines]:
+    """Parse ``path`` and note the line of every field.
+
+    Raises:
+        ScenarioError: The file is missing, unreadable, or not valid YAML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(
+            f"{path}: no such file; pass the path of a scenario YAML file "
+            "(bundled ones are in scenarios/)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise ScenarioError(
+            f"{where}: YAML syntax error: {problem}; check the indentation and quoting "
+            "on that line and the one before"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError(f"{path}: not valid YAML ({exc})") from None
+    lines: Lines = {}
+    if node is not None:
+        _note_lines(node, (), lines)
+    return data, lines
+
+
+def _note_lines(node: yaml.Node, path: tuple[str | int, ...], lines: Lines) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, str(key.value))
+            lines[child] = key.start_mark.line + 1
+            _note_lines(value, child, lines)
+            lines[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _note_lines(item, (*path, index), lines)
+
+
+def validate(model: type[M], data: Any, path: Path, lines: Lines) -> M:
+    """Validate ``data`` as ``model``.
+
+    Raises:
+        ScenarioError: One message listing every problem with its line and field.
+    """
+    if not isinstance(data, Mapping):
+        raise ScenarioError(
+            f"{path}:1: expected a mapping of scenario fields at the top level "
+            f"(name, workload, systems, ...), got {type(data).__name__}"
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        found = [_describe(model, err, path, lines) for err in exc.errors()]
+    problems = [text for _, text in sorted(found, key=lambda item: item[0])]
+    shown = problems[:MAX_LISTED]
+    if len(problems) > MAX_LISTED:
+        shown.append(f"... and {len(problems) - MAX_LISTED} more")
+    advice = f"fix the file, then check it with: lifecycle-sandbox validate {path}"
+    count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+    return _raise(f"{path}: {count}:\n  " + "\n  ".join(shown) + f"\n{advice}")
+
+
+def _raise(message: str) -> typing.NoReturn:
+    raise ScenarioError(message)
+
+
+def _describe(model: type[BaseModel], err: Any, path: Path, lines: Lines) -> tuple[int, str]:
+    loc = tuple(part for part in err["loc"] if not _is_tag(part))
+    line = _line_of(loc, lines)
+    return line, _explain(model, err, loc, f"line {line}: " if line else "")
+
+
+def _explain(model: type[BaseModel], err: Any, loc: tuple[str | int, ...], where: str) -> str:
+    field = ".".join(str(part) for part in loc) or "(top level)"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        allowed = _fields_at(model, loc[:-1])
+        name = str(loc[-1])
+        hint = difflib.get_close_matches(name, allowed, n=1)
+        guess = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return (
+            f"{where}{field}: unknown field {name!r}{guess}; expected one of: {', '.join(allowed)}"
+        )
+    if kind == "missing":
+        return f"{where}{field}: missing required field"
+    message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    got = err.get("input")
+    shown = "" if isinstance(got, Mapping | list) or "got" in message else f", got {got!r}"
+    return f"{where}{field}: {message}{shown}"
+
+
+def _is_tag(part: str | int) -> bool:
+    # pydantic adds validator and union-member names to error locations
+    return isinstance(part, str) and ("[" in part or part in {"function-after", "tuple"})
+
+
+def _line_of(loc: tuple[str | int, ...], lines: Lines) -> int:
+    for end in range(len(loc), -1, -1):
+        line = lines.get(loc[:end])
+        if line:
+            return line
+    return 0
+
+
+def _fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            info = current.model_fields.get(str(part))
+            if info is None:
+                return []
+            current = info.annotation
+        else:
+            origin = get_origin(current)
+            args = get_args(current)
+            if origin in (list, tuple, Sequence) and args:
+                current = args[0]
+            elif origin is dict and len(args) == 2:
+                current = args[1]
+            else:
+                return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, types.UnionType):
+            options = [a for a in get_args(annotation) if a is not type(None)]
+            annotation = options[0] if len(options) == 1 else annotation
+            if len(options) != 1:
+                return annotation
+        else:
+            return annotation
