@@ -1,0 +1,503 @@
+"""Loading OpenAPI 3.0/3.1 documents and resolving their local ``$ref``s.
+
+A document is read once (YAML or JSON), checked to be OpenAPI 3.x, and every
+``$ref`` in it is checked to resolve, so later stages can follow references
+without error handling. Resolution is cached by JSON pointer, so recursive and
+deeply chained schemas cost one lookup per distinct reference.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from contracts import pointer as jp
+from contracts.errors import ContractInputError
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of the document.
+
+    Attributes:
+        path: The path template, e.g. ``/salesOrders/{id}``.
+        method: Lower-case HTTP method.
+        pointer: JSON pointer to the operation object.
+        node: The operation object.
+        path_pointer: JSON pointer to the path item.
+    """
+
+    path: str
+    method: str
+    pointer: str
+    node: dict[str, Any]
+    path_pointer: str
+
+    @property
+    def operation_id(self) -> str | None:
+        """The ``operationId``, if any."""
+        value = self.node.get("operationId")
+        return str(value) if value is not None else None
+
+    @property
+    def key(self) -> str:
+        """``METHOD /path``, the operation's name in reports."""
+        return f"{self.method.upper()} {self.path}"
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A resolved parameter of an operation.
+
+    Attributes:
+        name: Parameter name (header names as written in the document).
+        location: ``path``, ``query``, ``header`` or ``cookie``.
+        node: The resolved parameter object.
+        pointer: JSON pointer of the resolved parameter object.
+    """
+
+    name: str
+    location: str
+    node: dict[str, Any]
+    pointer: str
+
+    @property
+    def required(self) -> bool:
+        """Whether the parameter is required (path parameters always are)."""
+        return self.location == "path" or bool(self.node.get("required", False))
+
+    @property
+    def ident(self) -> tuple[str, str]:
+        """``(location, name)``, with header names lower-cased (they are case-insensitive)."""
+        name = self.name.lower() if self.location == "header" else self.name
+        return (self.location, name)
+
+
+class OpenAPIDocument:
+    """A loaded OpenAPI 3.0 or 3.1 document.
+
+    Args:
+        data: The parsed document.
+        source: Where it came from (a file name), used in messages.
+    """
+
+    def __init__(self, data: dict[str, Any], source: str) -> None:
+        self.data = data
+        self.source = source
+        self._cache: dict[str, tuple[Any, str]] = {}
+        version = str(data.get("openapi", ""))
+        self.version = "3.1" if version.startswith(("3.1", "3.2")) else "3.0"
+
+    # -- references -------------------------------------------------------------
+
+    def get(self, pointer: str) -> Any:
+        """Return the node at ``pointer`` (no ``$ref`` following).
+
+        Args:
+            pointer: A JSON pointer into this document.
+
+        Returns:
+            The node.
+
+        Raises:
+            ContractInputError: If nothing is there.
+        """
+        node: Any = self.data
+        for token in jp.split(pointer):
+            node = jp.child(node, token)
+            if node is jp.MISSING:
+                raise ContractInputError(
+                    "nothing at this JSON pointer", file=self.source, pointer=pointer
+                )
+        return node
+
+    def resolve(self, node: Any, pointer: str) -> tuple[Any, str]:
+        """Follow ``$ref`` chains from a node.
+
+        Args:
+            node: A node that may be a ``{"$ref": ...}`` object.
+            pointer: Where ``node`` sits in the document.
+
+        Returns:
+            The first node that is not a reference, and its pointer.
+
+        Raises:
+            ContractInputError: If a reference does not resolve or loops on itself.
+        """
+        seen: list[str] = []
+        while isinstance(node, dict) and isinstance(node.get("$ref"), str):
+            ref_at = pointer
+            target = self._ref_target(node["$ref"], ref_at)
+            cached = self._cache.get(target)
+            if cached is not None:
+                return cached
+            if target in seen:
+                raise ContractInputError(
+                    "this $ref chain refers back to itself without reaching a schema",
+                    file=self.source,
+                    pointer=jp.join(ref_at, "$ref"),
+                    expected="a chain of $refs that ends in an object",
+                    hint="point one of the $refs at a real definition",
+                )
+            seen.append(target)
+            node, pointer = self.get(target), target
+        for target in seen:
+            self._cache[target] = (node, pointer)
+        return node, pointer
+
+    def _ref_target(self, ref: str, at: str) -> str:
+        if not ref.startswith("#"):
+            raise ContractInputError(
+                f"external $ref {ref!r} is not supported",
+                file=self.source,
+                pointer=jp.join(at, "$ref"),
+                expected="a local reference such as '#/components/schemas/Name'",
+                hint="bundle the document into one file first (e.g. `redocly bundle`)",
+            )
+        return ref[1:]
+
+    def check_references(self) -> None:
+        """Check that every ``$ref`` in the document resolves.
+
+        Raises:
+            ContractInputError: Naming the first reference (in document order) that
+                does not resolve.
+        """
+        stack: list[tuple[Any, str]] = [(self.data, "")]
+        while stack:
+            node, at = stack.pop()
+            if isinstance(node, dict):
+                ref = node.get("$ref")
+                if isinstance(ref, str) and not _is_in_example(at):
+                    target = self._ref_target(ref, at)
+                    try:
+                        self.get(target)
+                    except ContractInputError:
+                        raise ContractInputError(
+                            f"$ref {ref!r} does not resolve",
+                            file=self.source,
+                            pointer=jp.join(at, "$ref"),
+                            expected=f"a definition at {ref}",
+                            hint="fix the reference or add the missing definition",
+                        ) from None
+                items = list(node.items())
+                for key, value in reversed(items):
+                    if isinstance(value, dict | list):
+                        stack.append((value, at + "/" + jp.escape_token(key)))
+            elif isinstance(node, list):
+                for index in range(len(node) - 1, -1, -1):
+                    value = node[index]
+                    if isinstance(value, dict | list):
+                        stack.append((value, f"{at}/{index}"))
+
+    # -- operations -------------------------------------------------------------
+
+    @cached_property
+    def operations(self) -> dict[tuple[str, str], Operation]:
+        """Every operation keyed by ``(path template, method)``, in sorted order."""
+        result: dict[tuple[str, str], Operation] = {}
+        paths = self.data.get("paths") or {}
+        for path in sorted(paths, key=str):
+            item_pointer = jp.join("/paths", path)
+            item, item_pointer = self.resolve(paths[path], item_pointer)
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                node = item.get(method)
+                if isinstance(node, dict):
+                    result[(str(path), method)] = Operation(
+                        path=str(path),
+                        method=method,
+                        pointer=jp.join(item_pointer, method),
+                        node=node,
+                        path_pointer=item_pointer,
+                    )
+        return result
+
+    @cached_property
+    def path_templates(self) -> list[tuple[str, re.Pattern[str], int]]:
+        """Path templates with their regexes, most specific first."""
+        compiled = []
+        for path in {p for p, _ in self.operations}:
+            compiled.append((path, _template_regex(path), path.count("{")))
+        compiled.sort(key=lambda item: (item[2], -len(item[0]), item[0]))
+        return compiled
+
+    @cached_property
+    def server_prefixes(self) -> list[str]:
+        """Path prefixes of the declared servers (``/v1`` for ``https://x/v1``), longest first."""
+        prefixes = set()
+        for server in self.data.get("servers") or []:
+            url = str(server.get("url", "")) if isinstance(server, dict) else ""
+            path = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://[^/]*", "", url).rstrip("/")
+            if path and "{" not in path:
+                prefixes.add(path)
+        return sorted(prefixes, key=lambda p: (-len(p), p))
+
+    def match_path(self, concrete: str) -> tuple[str, dict[str, str]] | None:
+        """Find the path template that a concrete request path matches.
+
+        Literal segments win over templated ones, as OpenAPI requires. A path that
+        includes a server's base path (``/v1/orders`` for server ``/v1``) also matches.
+
+        Args:
+            concrete: A request path such as ``/salesOrders/SO-1``.
+
+        Returns:
+            The template and the path parameters, or ``None``.
+        """
+        candidates = [concrete]
+        for prefix in self.server_prefixes:
+            if concrete.startswith(prefix + "/"):
+                candidates.append(concrete[len(prefix) :])
+        for candidate in candidates:
+            for template, regex, _ in self.path_templates:
+                found = regex.match(candidate)
+                if found:
+                    params = {
+                        _group_name(template, name): value
+                        for name, value in found.groupdict().items()
+                    }
+                    return template, params
+        return None
+
+    def parameters(self, operation: Operation) -> list[Parameter]:
+        """The operation's parameters, path-level ones overridden by its own.
+
+        Args:
+            operation: The operation.
+
+        Returns:
+            Resolved parameters sorted by location and name.
+        """
+        merged: dict[tuple[str, str], Parameter] = {}
+        path_item = self.get(operation.path_pointer)
+        sources = [
+            (path_item.get("parameters") or [], jp.join(operation.path_pointer, "parameters")),
+            (operation.node.get("parameters") or [], jp.join(operation.pointer, "parameters")),
+        ]
+        for params, base in sources:
+            for index, raw in enumerate(params):
+                node, pointer = self.resolve(raw, jp.join(base, index))
+                if not isinstance(node, dict) or "name" not in node or "in" not in node:
+                    continue
+                param = Parameter(str(node["name"]), str(node["in"]), node, pointer)
+                merged[param.ident] = param
+        return [merged[k] for k in sorted(merged)]
+
+    def security(self, operation: Operation) -> list[frozenset[str]]:
+        """The operation's effective security requirement.
+
+        Args:
+            operation: The operation.
+
+        Returns:
+            Alternatives (any one suffices), each the set of scheme names it needs.
+            An empty list means no security; an empty set among them means
+            anonymous access is allowed.
+        """
+        raw = operation.node.get("security", self.data.get("security")) or []
+        result = {frozenset(str(name) for name in alt) for alt in raw if isinstance(alt, dict)}
+        return sorted(result, key=lambda s: sorted(s))
+
+    def responses(self, operation: Operation) -> dict[str, tuple[dict[str, Any], str]]:
+        """The operation's responses, resolved, keyed by status code as a string.
+
+        Args:
+            operation: The operation.
+
+        Returns:
+            ``{status: (response object, pointer)}`` sorted by status.
+        """
+        raw = operation.node.get("responses") or {}
+        result: dict[str, tuple[dict[str, Any], str]] = {}
+        for status in sorted(raw, key=str):
+            node, pointer = self.resolve(
+                raw[status], jp.join(operation.pointer, "responses", status)
+            )
+            if isinstance(node, dict):
+                result[str(status).upper()] = (node, pointer)
+        return result
+
+    def request_body(self, operation: Operation) -> tuple[dict[str, Any], str] | None:
+        """The operation's resolved request body object, if any.
+
+        Args:
+            operation: The operation.
+
+        Returns:
+            ``(request body object, pointer)`` or ``None``.
+        """
+        raw = operation.node.get("requestBody")
+        if raw is None:
+            return None
+        node, pointer = self.resolve(raw, jp.join(operation.pointer, "requestBody"))
+        return (node, pointer) if isinstance(node, dict) else None
+
+    def iter_media(
+        self, container: dict[str, Any], container_pointer: str
+    ) -> Iterator[tuple[str, Any, str]]:
+        """Media types of a request body or response that declare a schema.
+
+        Args:
+            container: A request body or response object.
+            container_pointer: Its pointer.
+
+        Yields:
+            ``(media type, schema node, schema pointer)`` sorted by media type.
+        """
+        content = container.get("content") or {}
+        for media in sorted(content, key=str):
+            media_obj = content[media]
+            if isinstance(media_obj, dict) and "schema" in media_obj:
+                yield (
+                    str(media),
+                    media_obj["schema"],
+                    jp.join(container_pointer, "content", media, "schema"),
+                )
+
+
+def _is_in_example(pointer: str) -> bool:
+    tokens = pointer.split("/")
+    return "example" in tokens or "examples" in tokens
+
+
+def _template_regex(path: str) -> re.Pattern[str]:
+    out = []
+    index = 0
+    for part in re.split(r"(\{[^}/]+\})", path):
+        if part.startswith("{") and part.endswith("}"):
+            out.append(f"(?P<p{index}>[^/]+)")
+            index += 1
+        else:
+            out.append(re.escape(part))
+    return re.compile("^" + "".join(out) + "$")
+
+
+def _group_name(template: str, group: str) -> str:
+    names = re.findall(r"\{([^}/]+)\}", template)
+    return str(names[int(group[1:])])
+
+
+def load_document(path: Path | str) -> OpenAPIDocument:
+    """Read and check an OpenAPI 3.x document from a YAML or JSON file.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The loaded document, with all ``$ref``s checked.
+
+    Raises:
+        ContractInputError: If the file is missing, unreadable, not YAML/JSON, not
+            an OpenAPI 3.x document, or has a ``$ref`` that does not resolve.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ContractInputError(
+            "file not found",
+            file=file,
+            expected="an OpenAPI 3.0 or 3.1 document (.yaml, .yml or .json)",
+            hint="check the path",
+        )
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractInputError(f"cannot read the file ({exc})", file=file) from None
+    data = parse_text(text, file)
+    return document_from_data(data, str(file))
+
+
+def parse_text(text: str, file: Path | str) -> Any:
+    """Parse YAML or JSON text, turning syntax errors into a clear message.
+
+    Args:
+        text: The file's content.
+        file: The file name for messages.
+
+    Returns:
+        The parsed data.
+
+    Raises:
+        ContractInputError: On a syntax error, naming the line and column.
+    """
+    if str(file).endswith(".json") or text.lstrip().startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ContractInputError(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                file=file,
+                expected="a valid JSON document",
+                hint="fix the syntax error",
+            ) from None
+    try:
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ContractInputError(
+            f"invalid YAML{where}: {problem}",
+            file=file,
+            expected="a valid YAML document",
+            hint="fix the syntax error",
+        ) from None
+
+
+def document_from_data(data: Any, source: str) -> OpenAPIDocument:
+    """Check parsed data is an OpenAPI 3.x document and wrap it.
+
+    Args:
+        data: Parsed YAML/JSON.
+        source: A name for messages.
+
+    Returns:
+        The document, with all ``$ref``s checked.
+
+    Raises:
+        ContractInputError: If it is not OpenAPI 3.x or a ``$ref`` does not resolve.
+    """
+    if not isinstance(data, dict):
+        raise ContractInputError(
+            "not an OpenAPI document (the top level is not a mapping)",
+            file=source,
+            pointer="",
+            expected="a mapping with 'openapi: 3.x' and 'paths'",
+        )
+    version = data.get("openapi")
+    if version is None:
+        found = "a Swagger 2.0 document" if "swagger" in data else "no 'openapi' field"
+        raise ContractInputError(
+            f"not an OpenAPI 3 document ({found})",
+            file=source,
+            pointer="/openapi",
+            expected="'openapi: 3.0.x' or 'openapi: 3.1.x'",
+            hint="convert Swagger 2.0 documents to OpenAPI 3 first",
+        )
+    if not str(version).startswith("3."):
+        raise ContractInputError(
+            f"unsupported OpenAPI version {version!r}",
+            file=source,
+            pointer="/openapi",
+            expected="'3.0.x' or '3.1.x'",
+        )
+    paths = data.get("paths", {})
+    if not isinstance(paths, dict):
+        raise ContractInputError(
+            "'paths' is not a mapping", file=source, pointer="/paths", expected="a mapping"
+        )
+    document = OpenAPIDocument(data, source)
+    document.check_references()
+    return document
