@@ -52,4 +52,3 @@ class ContractInputError(Exception):
         if self.hint:
             parts.append(self.hint)
         return "; ".join(parts)
-

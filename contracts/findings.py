@@ -10,10 +10,10 @@ not hold.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """How bad a finding is for existing clients."""
 
     ERROR = "error"
@@ -182,10 +182,20 @@ _KINDS = [
     Kind("pact-request-parameter-invalid", _E, "A request parameter is missing or invalid."),
     Kind("pact-request-body-invalid", _E, "The pact's request body does not validate."),
     Kind("pact-response-status-undocumented", _E, "The pact's response status is not documented."),
-    Kind("pact-response-status-default", _W, "The pact's response status is only covered by default."),
-    Kind("pact-response-field-missing", _E, "A response field the pact relies on is not documented."),
-    Kind("pact-response-type-mismatch", _E, "A response field the pact relies on has another type."),
-    Kind("pact-response-value-not-in-enum", _E, "A response value the pact expects is not in the enum."),
+    Kind(
+        "pact-response-status-default", _W, "The pact's response status is only covered by default."
+    ),
+    Kind(
+        "pact-response-field-missing", _E, "A response field the pact relies on is not documented."
+    ),
+    Kind(
+        "pact-response-type-mismatch", _E, "A response field the pact relies on has another type."
+    ),
+    Kind(
+        "pact-response-value-not-in-enum",
+        _E,
+        "A response value the pact expects is not in the enum.",
+    ),
     Kind("pact-response-field-optional", _W, "A response field the pact relies on is optional."),
     Kind("pact-response-field-nullable", _W, "A response field the pact relies on may be null."),
     Kind("pact-response-body-unverified", _W, "Part of the response body could not be checked."),

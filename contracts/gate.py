@@ -192,13 +192,14 @@ def _unused_changes(
             continue
         field = (loc.field or "").lower()
         if loc.status is not None:
-            if loc.status != str(interaction.status):
-                result.append(_as_info(change))
-            elif field and not _touches(field, response_fields):
-                result.append(_as_info(change))
-        elif field and not (change.level == Level.ERROR or _touches(field, request_fields)):
-            result.append(_as_info(change))
-        elif not field:
+            touched = loc.status == str(interaction.status) and (
+                not field or _touches(field, response_fields)
+            )
+        else:
+            touched = bool(field) and (
+                change.level == Level.ERROR or _touches(field, request_fields)
+            )
+        if not touched:
             result.append(_as_info(change))
     return result
 

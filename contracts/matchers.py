@@ -184,9 +184,7 @@ class MatchingRules:
                     matchers = spec.get("matchers", []) if isinstance(spec, dict) else spec
                     if isinstance(matchers, list):
                         found = tuple(m for m in matchers if isinstance(m, dict))
-                        grouped.setdefault(category, []).append(
-                            Rule(path, parse_path(path), found)
-                        )
+                        grouped.setdefault(category, []).append(Rule(path, parse_path(path), found))
         return {name: MatchingRules(tuple(rules)) for name, rules in sorted(grouped.items())}
 
     def expectation(self, location: tuple[Token, ...], example: Any) -> Expectation:
@@ -216,7 +214,9 @@ class MatchingRules:
                 return Expectation("type", example, rule=rule.path)
             return Expectation("equality", example)
         if kind == "regex":
-            return Expectation("regex", example, regex=str(matcher.get("regex", "")), rule=rule.path)
+            return Expectation(
+                "regex", example, regex=str(matcher.get("regex", "")), rule=rule.path
+            )
         if kind in ("include",):
             return Expectation("include", matcher.get("value", example), rule=rule.path)
         return Expectation(kind, example, rule=rule.path)

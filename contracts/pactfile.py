@@ -8,6 +8,7 @@ strings unparsed and matching rules flat); :func:`load_pacts` hides them.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,9 +203,7 @@ def _load_file(file: Path) -> list[Interaction]:
             raise _fail(file, pointer + "/request", "request lacks method or path", "strings")
         status = response.get("status")
         if not isinstance(status, int):
-            raise _fail(
-                file, pointer + "/response/status", "response status missing", "an integer"
-            )
+            raise _fail(file, pointer + "/response/status", "response status missing", "an integer")
         result.append(
             Interaction(
                 file=str(file),
@@ -262,10 +261,8 @@ def _part(raw: dict[str, Any], major: str) -> HttpPart:
         content_type = body.get("contentType")
         content = body.get("content")
         if isinstance(content, str) and _is_json(content_type) and not body.get("encoded"):
-            try:
+            with suppress(json.JSONDecodeError):
                 content = json.loads(content)
-            except json.JSONDecodeError:
-                pass
         body = content
     if content_type is None:
         for key, values in headers.items():

@@ -59,6 +59,8 @@ class Report:
         subject: Inputs worth recording (provider, spec, pact files, ...).
         cases: The cases.
         fail_on: The lowest level that fails the run.
+        notes: Remarks about the run as a whole.
+        output: Raw output of an underlying tool (the Pact verifier), if any.
     """
 
     command: str
@@ -67,6 +69,7 @@ class Report:
     cases: tuple[Case, ...]
     fail_on: Level = Level.ERROR
     notes: tuple[str, ...] = field(default_factory=tuple)
+    output: str = ""
 
     def counts(self) -> dict[str, int]:
         """Findings per level, and cases failed/passed.
@@ -137,7 +140,9 @@ def to_json(report: Report) -> str:
 
 
 def _finding_line(finding: Finding) -> str:
-    return f"[{finding.level.value}] {finding.id}: {finding.message} @ {finding.location.describe()}"
+    return (
+        f"[{finding.level.value}] {finding.id}: {finding.message} @ {finding.location.describe()}"
+    )
 
 
 def to_junit(report: Report) -> str:
@@ -180,7 +185,9 @@ def to_junit(report: Report) -> str:
         elif text:
             ET.SubElement(element, "system-out").text = text
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    )
 
 
 def _md(text: str) -> str:

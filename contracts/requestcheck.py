@@ -8,6 +8,7 @@ request body schema of the matching content type.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from typing import Any
 
 from contracts import findings as fd
@@ -116,8 +117,10 @@ class RequestCheck:
         out: list[Finding],
     ) -> None:
         where = Location(
-            operation.path, operation.method, pointer=param.pointer, field=f"{param.location} "
-            f"{param.name}"
+            operation.path,
+            operation.method,
+            pointer=param.pointer,
+            field=f"{param.location} {param.name}",
         )
         values: list[str] | None
         if param.location == "path":
@@ -200,10 +203,8 @@ class RequestCheck:
             return
         body = request.body
         if isinstance(body, str) and "json" in chosen:
-            try:
+            with suppress(json.JSONDecodeError):
                 body = json.loads(body)
-            except json.JSONDecodeError:
-                pass
         for error in self.validation.errors(schema, body, "write"):
             location = tuple(error.absolute_path)
             at = self.validation.schema_at(schema, location) or schema

@@ -159,9 +159,7 @@ class ResponseCheck:
                 )
             elif keyword in ("enum", "const"):
                 allowed = (
-                    list(error.validator_value)
-                    if keyword == "enum"
-                    else [error.validator_value]
+                    list(error.validator_value) if keyword == "enum" else [error.validator_value]
                 )
                 if not any(expectation.accepts(value) for value in allowed):
                     out.append(

@@ -146,26 +146,34 @@ class SchemaDiffer:
             if old_ref is None:
                 self._added(name, nf, new_ref, new_facts, direction, out)
                 continue
-            if direction == "request" and not new_facts.read_only:
-                if name in nf.required and name not in of.required:
-                    out.append(
-                        SchemaChange(
-                            "request-property-became-required",
-                            (name,),
-                            f"request property {name!r} became required",
-                            new_ref.pointer,
-                        )
+            if (
+                direction == "request"
+                and not new_facts.read_only
+                and name in nf.required
+                and name not in of.required
+            ):
+                out.append(
+                    SchemaChange(
+                        "request-property-became-required",
+                        (name,),
+                        f"request property {name!r} became required",
+                        new_ref.pointer,
                     )
-            elif direction == "response" and not new_facts.write_only:
-                if name in of.required and name not in nf.required:
-                    out.append(
-                        SchemaChange(
-                            "response-property-became-optional",
-                            (name,),
-                            f"response property {name!r} became optional",
-                            new_ref.pointer,
-                        )
+                )
+            elif (
+                direction == "response"
+                and not new_facts.write_only
+                and name in of.required
+                and name not in nf.required
+            ):
+                out.append(
+                    SchemaChange(
+                        "response-property-became-optional",
+                        (name,),
+                        f"response property {name!r} became optional",
+                        new_ref.pointer,
                     )
+                )
             for change in self.compare(old_ref, new_ref, direction):
                 out.append(_under(name, change))
 
@@ -275,9 +283,7 @@ class SchemaDiffer:
                 added = sorted(t for t in nf.types if not of.allows_type(t))
                 if "null" in added:
                     out.append(
-                        SchemaChange(
-                            "response-property-became-nullable", (), "may now be null", at
-                        )
+                        SchemaChange("response-property-became-nullable", (), "may now be null", at)
                     )
                     added.remove("null")
                 if added:

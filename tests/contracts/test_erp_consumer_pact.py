@@ -116,9 +116,7 @@ SPECS = [
         {
             "id": SO_ID,
             "externalId": "D-00042",
-            "status": match.regex(
-                "pendingApproval", regex="pendingApproval|pendingFulfillment"
-            ),
+            "status": match.regex("pendingApproval", regex="pendingApproval|pendingFulfillment"),
             "total": match.number(199.5),
         },
         body=ORDER_BODY,
