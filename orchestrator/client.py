@@ -78,14 +78,14 @@ class Client:
         retry = retry or policy.retry
         name = f"{workflow_id}:{step}"
         key = name if write and policy.idempotency_keys else None
-        breaker = self.breaker(system)
+        breaker = self.breakers.get(system) or self.breaker(system)
         attempt = 0
         while True:
             attempt += 1
             wait: float | None = None
             try:
-                if breaker is not None:
-                    now = yield NOW
+                if breaker is not None and breaker.state != "closed":
+                    now = yield NOW  # only an open or half-open breaker needs the time
                     if not breaker.allow(now):
                         wait = breaker.retry_at() - now
                         raise CircuitOpen(system, operation, 0, "CIRCUIT_OPEN")

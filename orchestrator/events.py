@@ -9,8 +9,7 @@ stay in order.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from orchestrator.effects import Workflow
 
@@ -48,8 +47,7 @@ TERMINAL: Final = frozenset(
 """Topics that end a deal's story."""
 
 
-@dataclass(frozen=True, slots=True)
-class Message:
+class Message(NamedTuple):
     """One delivery of an event to a consumer.
 
     Attributes:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.client import Client
 from orchestrator.effects import Workflow
@@ -18,8 +18,7 @@ from orchestrator.errors import CallError
 __all__ = ["Escalated", "Saga", "Undo"]
 
 
-@dataclass(frozen=True, slots=True)
-class Undo:
+class Undo(NamedTuple):
     """How to undo one committed step."""
 
     step: str

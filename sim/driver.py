@@ -90,6 +90,7 @@ class Runtime:
         self.lines = dict(lines)
         self.sink: Sink = sink or Drop()
         self.trace = trace or Trace()
+        self.sleeps = 0
 
     def start(self, workflow: Workflow) -> simpy.Process:
         """Run ``workflow`` as a new SimPy process."""
@@ -145,10 +146,10 @@ class Runtime:
                 if lost:
                     line.errors += 1
                     line.timeouts += 1
-                    add((now, effect.system, effect.operation, effect.key, 0))
+                    add(now, effect.key or effect.operation, 0)
                     error = TimeoutUnknown(effect.system, effect.operation, 0, "TIMEOUT")
                     continue
-                add((now, effect.system, effect.operation, effect.key, status))
+                add(now, effect.key or effect.operation, status)
                 if status < 300:
                     value = body
                     continue
@@ -162,10 +163,11 @@ class Runtime:
             elif kind is Now:
                 value = env.now
             elif kind is Sleep:
+                self.sleeps += 1
                 yield env.timeout(effect.seconds)
                 value = None
             elif kind is Publish:
-                add((env.now, "publish", effect.topic, effect.key))
+                add(env.now, f"{effect.topic} {effect.key}", 1)
                 self.sink.publish(effect, env.now)
                 value = None
             else:

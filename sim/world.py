@@ -7,7 +7,9 @@ up a theatre from the script's stage directions; ``run`` raises the curtain and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
+import gc
+from collections.abc import Callable, Generator, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import simpy
@@ -31,6 +33,22 @@ Progress = Callable[[float], None]
 """Told the share of the run done so far, from 0 to 1."""
 ORDERS_CAP = 90 * 86400.0
 """With ``orders``, a run stops here even if some deal never ends (a bug guard)."""
+
+
+@contextmanager
+def fewer_gc_pauses(threshold: int = 20_000) -> Iterator[None]:
+    """Collect young garbage less often while a run builds up vendor records.
+
+    A run keeps most of what it allocates (records, idempotency keys), so the
+    default young-generation threshold (700) triggers collections that find
+    nothing; they cost a quarter of the run. The old setting comes back after.
+    """
+    old = gc.get_threshold()
+    gc.set_threshold(threshold, *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class World:
@@ -144,6 +162,16 @@ class World:
         """
         env = self.env
         self.env.process(self._arrivals(orders))
+        with fewer_gc_pauses():
+            self._run(env, duration, orders, progress)
+
+    def _run(
+        self,
+        env: simpy.Environment,
+        duration: float | None,
+        orders: int | None,
+        progress: Progress | None,
+    ) -> None:
         try:
             if orders is None:
                 end = duration if duration is not None else self.scenario.horizon
