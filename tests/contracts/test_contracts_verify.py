@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from contracts_erp_provider import build_app
+from contracts_testkit import PACTS, free_port, serve
 from typer.testing import CliRunner
 
 from contracts.cli import contracts_app
-
-from contracts_erp_provider import build_app
-from contracts_testkit import PACTS, free_port, serve
 
 STATUS_CASES = {
     "a request to create a sales order",
