@@ -221,9 +221,9 @@ def test_python_dash_m_contracts_exit_codes_without_traceback(tmp_path: Path) ->
     base = [sys.executable, "-m", "contracts"]
     gate_args = ["gate", "--provider", "erp", "--pacts", str(PACTS), "--spec"]
     runs = {
-        0: base + [*gate_args, str(OLD)],
-        1: base + [*gate_args, str(NEW)],
-        2: base + [*gate_args, str(tmp_path / "missing.yaml")],
+        0: [*base, *gate_args, str(OLD)],
+        1: [*base, *gate_args, str(NEW)],
+        2: [*base, *gate_args, str(tmp_path / "missing.yaml")],
     }
     for expected, command in runs.items():
         done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
