@@ -52,7 +52,7 @@ def test_five_megabyte_document_diff_finds_exactly_the_planted_changes(
 
 
 def test_five_megabyte_document_gate(big: dict[str, Any], tmp_path: Path) -> None:
-    new, planted = modify_document(big)
+    new, _ = modify_document(big)
     pact = tmp_path / "pact.json"
     pact.write_text(json.dumps(pact_for(big)))
     interactions = load_pacts([pact])
