@@ -70,7 +70,8 @@ class Client:
             The response body (via ``yield from``).
 
         Raises:
-            Rejected: The vendor said no (not retried).
+            Rejected: The vendor said no (not retried). Like every error raised here,
+                it has ``maybe_committed`` set if an earlier attempt timed out.
             Conflict: The idempotency key was reused with other parameters.
             Retryable: The last transient failure once the budget is spent.
         """
@@ -80,6 +81,7 @@ class Client:
         key = name if write and policy.idempotency_keys else None
         breaker = self.breakers.get(system) or self.breaker(system)
         attempt = 0
+        unknown = False  # has any attempt timed out, so that the write may have happened?
         while True:
             attempt += 1
             wait: float | None = None
@@ -94,19 +96,24 @@ class Client:
                 if breaker is not None:
                     breaker.success()  # it answered: up, just busy
                 if attempt >= retry.max_attempts:
+                    exc.maybe_committed = unknown
                     raise
                 wait = exc.retry_after
-            except CircuitOpen:
+            except CircuitOpen as exc:
                 if attempt >= retry.max_attempts:
+                    exc.maybe_committed = unknown
                     raise
-            except Retryable:
+            except Retryable as exc:
                 if breaker is not None:
                     breaker.failure((yield NOW))
+                unknown = unknown or exc.maybe_committed
                 if attempt >= retry.max_attempts:
+                    exc.maybe_committed = unknown
                     raise
-            except CallError:  # a business answer: the system is up
+            except CallError as exc:  # a business answer: the system is up
                 if breaker is not None:
                     breaker.success()
+                exc.maybe_committed = unknown
                 raise
             else:
                 if breaker is not None:

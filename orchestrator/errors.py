@@ -42,6 +42,8 @@ class CallError(Exception):
         operation: The operationId called.
         status: HTTP-like status code (0 when no response arrived).
         code: The vendor's error code, e.g. ``"CREDIT_HOLD"``.
+        maybe_committed: The write may have happened anyway: an attempt of this
+            call timed out with its outcome unknown.
     """
 
     def __init__(self, system: str, operation: str, status: int = 0, code: str = "") -> None:
@@ -50,6 +52,7 @@ class CallError(Exception):
         self.operation = operation
         self.status = status
         self.code = code
+        self.maybe_committed = False
 
 
 class Retryable(CallError):
@@ -85,6 +88,10 @@ class Throttled(Retryable):
 
 class TimeoutUnknown(Retryable):
     """No response within the timeout: the write may or may not have happened."""
+
+    def __init__(self, system: str, operation: str, status: int = 0, code: str = "") -> None:
+        super().__init__(system, operation, status, code)
+        self.maybe_committed = True
 
 
 class Rejected(CallError):

@@ -22,6 +22,7 @@ __all__ = [
     "ORDER_LIVE",
     "ORDER_REJECTED",
     "TERMINAL",
+    "XREF_STALE",
     "Handler",
     "Message",
 ]
@@ -40,6 +41,8 @@ ORDER_FAILED: Final = "order.failed"
 """Systems failed before anything was committed; nothing to undo."""
 ORDER_ABANDONED: Final = "order.abandoned"
 """The saga failed and compensation is switched off: partial state stays behind."""
+XREF_STALE: Final = "account.xref_stale"
+"""The CRM account's cross-reference could not be written back; a person must."""
 
 TERMINAL: Final = frozenset(
     {ORDER_LIVE, ORDER_COMPENSATED, ORDER_ESCALATED, ORDER_REJECTED, ORDER_FAILED, ORDER_ABANDONED}

@@ -3,28 +3,43 @@
 Like a hiker who drops a breadcrumb at every fork, a saga records how to undo each
 committed step as it goes; on failure it walks the crumbs back in reverse order.
 An undo that cannot finish is handed to people: the saga escalates.
+
+Some crumbs are uncertain. When a create timed out and its retries then failed,
+the vendor may hold the record anyway, and we never learnt its id. The saga keeps
+the create itself: compensation first replays it with the same idempotency key
+(the vendor answers with the stored result if it had committed, or commits it
+now), then undoes whatever that answer names. No orphan survives an unknown outcome.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from orchestrator.client import Client
 from orchestrator.effects import Workflow
-from orchestrator.errors import CallError
+from orchestrator.errors import CallError, Rejected
 
-__all__ = ["Escalated", "Saga", "Undo"]
+__all__ = ["Escalated", "Saga", "Undo", "UndoFor"]
+
+UndoFor = Callable[[Mapping[str, Any]], tuple[str, str, Mapping[str, Any]]]
+"""Given a create's response body, the ``(system, operation, params)`` that undoes it."""
 
 
 class Undo(NamedTuple):
-    """How to undo one committed step."""
+    """How to undo one committed (or possibly committed) step.
+
+    For a certain step, ``system.operation(params)`` is the undo call. For an
+    uncertain one, it is the original create, and ``undo_for`` turns the create's
+    replayed response into the undo call.
+    """
 
     step: str
     system: str
     operation: str
     params: Mapping[str, Any]
+    undo_for: UndoFor | None = None
 
 
 class Escalated(Exception):
@@ -46,8 +61,8 @@ class Saga:
     """The committed steps of one workflow, and how to undo them.
 
     Attributes:
-        workflow_id: The workflow's id; undo keys derive from it.
-        client: The client used for undo calls.
+        workflow_id: The workflow's id; step keys derive from it.
+        client: The client used for every call of the saga.
         done: Undo steps in commit order.
     """
 
@@ -58,6 +73,32 @@ class Saga:
     def did(self, step: str, system: str, operation: str, params: Mapping[str, Any]) -> None:
         """Record that ``step`` committed and is undone by ``system.operation(params)``."""
         self.done.append(Undo(step, system, operation, params))
+
+    def step(
+        self,
+        step: str,
+        system: str,
+        operation: str,
+        params: Mapping[str, Any],
+        undo_for: UndoFor,
+    ) -> Workflow:
+        """Run one committing step and record its undo (a sub-workflow).
+
+        Returns:
+            The step's response body.
+
+        Raises:
+            CallError: The step failed; if it may have committed anyway, an
+                uncertain undo was recorded first.
+        """
+        try:
+            body = yield from self.client.call(self.workflow_id, step, system, operation, params)
+        except CallError as exc:
+            if exc.maybe_committed:
+                self.done.append(Undo(step, system, operation, params, undo_for))
+            raise
+        self.done.append(Undo(step, *undo_for(body)))
+        return body
 
     def compensate(self) -> Workflow:
         """Undo the committed steps in reverse order (a sub-workflow).
@@ -72,16 +113,31 @@ class Saga:
         client = self.client
         if not client.policy.compensation or not self.done:
             return False
+        retry = client.policy.compensation_retry
         while self.done:
             undo = self.done[-1]
             try:
+                if undo.undo_for is not None:
+                    try:
+                        body = yield from client.call(
+                            self.workflow_id,
+                            undo.step,
+                            undo.system,
+                            undo.operation,
+                            undo.params,
+                            retry=retry,
+                        )
+                    except Rejected:
+                        self.done.pop()  # the vendor says it never committed
+                        continue
+                    undo = Undo(undo.step, *undo.undo_for(body))
                 yield from client.call(
                     self.workflow_id,
                     f"{undo.step}:undo",
                     undo.system,
                     undo.operation,
                     undo.params,
-                    retry=client.policy.compensation_retry,
+                    retry=retry,
                 )
             except CallError as exc:
                 raise Escalated(str(exc), tuple(reversed(self.done))) from exc

@@ -152,8 +152,13 @@ class Faults:
             return 503, _UNAVAILABLE, None, latency, False
         if fault == "throttle":
             return 429, _TOO_MANY, 1.0, latency * EDGE_FRACTION, False
-        if fault == "reject":
+        if fault == "reject" and not self.vendor.remembers(key, now):
+            # A vendor that stored this key answers with the stored response, never a
+            # fresh business "no": only a first-time request can be rejected.
             return 422, _SCRIPTED_REJECTION, None, latency, False
+        if fault == "reject":
+            status, body = self.vendor(operation, params, key, now)
+            return status, body, None, latency, False
         status, body = self.vendor(operation, params, key, now)
         return status, body, None, latency, True
 

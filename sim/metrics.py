@@ -23,6 +23,7 @@ from orchestrator.events import (
     ORDER_FAILED,
     ORDER_LIVE,
     ORDER_REJECTED,
+    XREF_STALE,
 )
 
 __all__ = ["Recorder", "quantiles"]
@@ -61,6 +62,7 @@ class Recorder:
         commitment_latency: Seconds from close to acceptance, per accepted deal.
         cycle_time: Seconds from close to live, per live deal.
         ended_uncommitted: Deals that ended without their order ever accepted.
+        stale_xrefs: Cross-references that could not be written back.
     """
 
     sla_live: float
@@ -73,6 +75,7 @@ class Recorder:
     live_in_sla: int = 0
     committed_in_sla: int = 0
     ended_uncommitted: int = 0
+    stale_xrefs: int = 0
 
     def close(self, deal_id: str, now: float) -> None:
         """A deal closed in the CRM at ``now``."""
@@ -82,6 +85,9 @@ class Recorder:
     def observe(self, topic: str, key: str, payload: Mapping[str, Any], now: float) -> None:
         """The broker's tap: one published event."""
         pending = self.pending
+        if topic == XREF_STALE:
+            self.stale_xrefs += 1
+            return
         if topic == ORDER_ACCEPTED:
             if key in pending and pending[key] is None:
                 pending[key] = now

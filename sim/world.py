@@ -216,9 +216,7 @@ class World:
             self.support,
             lambda deal: deal not in pending and ended.get(deal) != "escalated",
         )
-        metrics["manual_reconciliation_items"] = metrics["orders_escalated"] + len(
-            [d for d in self.broker.dlq if d.message.key not in ended]
-        )
+        metrics["manual_reconciliation_items"] = metrics["orders_escalated"] + recorder.stale_xrefs
         metrics["data_quality_exceptions"] = sum(findings.values())
         metrics["audit"] = findings
         metrics["dlq_depth"] = len(self.broker.dlq)

@@ -7,7 +7,8 @@ onboarding case, first invoice, cross-reference write-back). A synchronous chain
 runs both in one breath; the hybrid pattern commits synchronously and fulfils when
 the ``order.accepted`` event arrives.
 
-Every write is a saga step: ``saga.did`` records its undo right after it commits.
+Every committing write is a saga step: ``saga.step`` records its undo right after it
+commits (or, after an unknown outcome, records how to find out and undo it).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 
 from orchestrator.client import Client
 from orchestrator.deal import Deal
-from orchestrator.effects import Workflow
-from orchestrator.errors import Rejected
+from orchestrator.effects import Publish, Workflow
+from orchestrator.errors import CallError, Rejected
+from orchestrator.events import XREF_STALE
 from orchestrator.saga import Saga
 
 __all__ = ["Commitment", "commit", "commitment_payload", "fulfil", "restore"]
@@ -71,8 +73,7 @@ def commit(client: Client, deal: Deal, saga: Saga) -> Workflow:
             "crmAccountId": account["id"],
         },
     )
-    order = yield from client.call(
-        wf,
+    order = yield from saga.step(
         "order",
         "erp",
         "createSalesOrder",
@@ -85,8 +86,8 @@ def commit(client: Client, deal: Deal, saga: Saga) -> Workflow:
                 for line in deal.lines
             ],
         },
+        cancel_order,
     )
-    saga.did("order", "erp", "cancelSalesOrder", {"id": order["id"]})
     return Commitment(deal, account, customer["id"], order["id"])
 
 
@@ -102,8 +103,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
     """
     deal, account = done.deal, done.account
     wf = deal.id
-    sub = yield from client.call(
-        wf,
+    sub = yield from saga.step(
         "subscription",
         "billing",
         "createSubscription",
@@ -119,10 +119,9 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             "currency": deal.currency,
             "salesOrderId": done.order_id,
         },
+        cancel_subscription,
     )
-    saga.did("subscription", "billing", "cancelSubscription", {"id": sub["id"]})
-    ent = yield from client.call(
-        wf,
+    yield from saga.step(
         "entitlement",
         "provisioning",
         "createEntitlement",
@@ -132,10 +131,9 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             "plan": deal.plan,
             "seats": deal.seats,
         },
+        revoke_entitlement,
     )
-    saga.did("entitlement", "provisioning", "revokeEntitlement", {"id": ent["id"]})
-    case = yield from client.call(
-        wf,
+    yield from saga.step(
         "onboarding",
         "support",
         "createCase",
@@ -145,32 +143,62 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             "subject": f"Onboard {account['name']} ({deal.plan})",
             "salesOrderId": done.order_id,
         },
+        close_case,
     )
-    saga.did("onboarding", "support", "closeCase", {"id": case["id"], "resolution": "cancelled"})
-    invoice = yield from client.call(
-        wf,
+    invoice = yield from saga.step(
         "invoice",
         "erp",
         "createInvoice",
         {"salesOrderId": done.order_id, "amount": deal.total, "currency": deal.currency},
+        void_invoice,
     )
     if (
         account.get("erpCustomerId") != done.customer_id
         or account.get("billingCustomerId") != sub["customerId"]
     ):
         # The cross-reference lives on the CRM account, written back once per change.
-        yield from client.call(
-            wf,
-            "xref",
-            "crm",
-            "updateAccount",
-            {
-                "id": account["id"],
-                "erpCustomerId": done.customer_id,
-                "billingCustomerId": sub["customerId"],
-            },
-        )
+        # The order is live by now: a failed write-back is a chore for a person,
+        # not a reason to undo a billed order.
+        try:
+            yield from client.call(
+                wf,
+                "xref",
+                "crm",
+                "updateAccount",
+                {
+                    "id": account["id"],
+                    "erpCustomerId": done.customer_id,
+                    "billingCustomerId": sub["customerId"],
+                },
+            )
+        except CallError as exc:
+            yield Publish(XREF_STALE, deal.id, {"accountId": account["id"], "reason": str(exc)})
     return invoice["id"]
+
+
+def cancel_order(order: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:
+    """The undo of ``erp.createSalesOrder``."""
+    return "erp", "cancelSalesOrder", {"id": order["id"]}
+
+
+def cancel_subscription(sub: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:
+    """The undo of ``billing.createSubscription``."""
+    return "billing", "cancelSubscription", {"id": sub["id"]}
+
+
+def revoke_entitlement(ent: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:
+    """The undo of ``provisioning.createEntitlement``."""
+    return "provisioning", "revokeEntitlement", {"id": ent["id"]}
+
+
+def close_case(case: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:
+    """The undo of ``support.createCase``: close it as cancelled."""
+    return "support", "closeCase", {"id": case["id"], "resolution": "cancelled"}
+
+
+def void_invoice(invoice: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:
+    """The undo of ``erp.createInvoice``."""
+    return "erp", "voidInvoice", {"id": invoice["id"]}
 
 
 def commitment_payload(done: Commitment) -> dict[str, Any]:

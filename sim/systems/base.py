@@ -91,6 +91,11 @@ class Vendor:
             counter = self._counters[prefix] = itertools.count(1).__next__
         return f"{prefix}-{counter():06d}"
 
+    def remembers(self, key: str | None, now: float) -> bool:
+        """Whether ``key`` is in the key store and not expired at ``now``."""
+        stored = self.keys.get(key) if key is not None else None
+        return stored is not None and now - stored[2] < self.idempotency_ttl
+
     def __call__(
         self, operation: str, params: Mapping[str, Any], key: str | None, now: float
     ) -> Reply:

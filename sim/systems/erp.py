@@ -71,6 +71,7 @@ class Invoice:
     currency: str
     created_seq: int
     status: str = "open"
+    voided_seq: int = 0
 
     def body(self) -> dict[str, Any]:
         """The invoice as the API returns it."""
@@ -88,7 +89,13 @@ class Erp(Vendor):
 
     name = "erp"
     reads = ("getCustomer", "getSalesOrder")
-    writes = ("upsertCustomer", "createSalesOrder", "cancelSalesOrder", "createInvoice")
+    writes = (
+        "upsertCustomer",
+        "createSalesOrder",
+        "cancelSalesOrder",
+        "createInvoice",
+        "voidInvoice",
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -169,3 +176,16 @@ class Erp(Vendor):
         self.invoices[invoice.id] = invoice
         order.status = "billed"
         return 201, invoice.body()
+
+    def voidInvoice(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Void an invoice (idempotent); its sales order is no longer billed."""
+        invoice = self.invoices.get(params["id"])
+        if invoice is None:
+            raise VendorError(404, "NOT_FOUND", f"no invoice {params['id']}")
+        if invoice.status != "voided":
+            invoice.status = "voided"
+            invoice.voided_seq = self.ledger.next()
+            order = self.orders.get(invoice.sales_order_id)
+            if order is not None and order.status == "billed":
+                order.status = "pendingFulfillment"
+        return invoice.body()

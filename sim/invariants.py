@@ -1,0 +1,128 @@
+"""The properties every run must satisfy, checked against the vendors' records.
+
+These are the inspector's checklist, read off the vendors' own books rather than
+the orchestrator's beliefs: a workflow that *thinks* it compensated proves
+nothing; a sales order marked cancelled in the ERP does. Each function returns
+the violations it finds, as sentences; an empty list means the property holds.
+
+1. Saga outcome: a deal that went live has every step committed; any other
+   ended deal has nothing left committed, undone in reverse commit order.
+   (Escalated deals are in the manual queue and are exempt.)
+2. One effect per step: however many retries and redeliveries, each deal has at
+   most one sales order, subscription, entitlement, onboarding case and invoice.
+3. Concurrency: no vendor ever worked on more calls at once than its limit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.world import World
+
+__all__ = [
+    "Footprint",
+    "concurrency_violations",
+    "duplicate_effects",
+    "footprints",
+    "saga_violations",
+]
+
+
+@dataclass
+class Footprint:
+    """Everything one deal left in the vendors' records.
+
+    Each step maps to ``(created seq, undone seq or 0, live?)`` per record.
+    """
+
+    deal: str
+    steps: dict[str, list[tuple[int, int, bool]]] = field(default_factory=dict)
+
+    def add(self, step: str, created: int, undone: int, live: bool) -> None:
+        """Note one record of ``step``."""
+        self.steps.setdefault(step, []).append((created, undone, live))
+
+
+STEPS = ("order", "subscription", "entitlement", "onboarding", "invoice")
+"""Quote-to-cash's committing steps, in commit order."""
+
+
+def footprints(world: World) -> dict[str, Footprint]:
+    """Deal id -> the records it left in the ERP, billing, provisioning and support."""
+    found: dict[str, Footprint] = defaultdict(lambda: Footprint(""))
+    erp = world.erp
+    deal_of = {order.id: order.external_id for order in erp.orders.values()}
+    for order in erp.orders.values():
+        fp = found[order.external_id]
+        fp.deal = order.external_id
+        fp.add("order", order.created_seq, order.cancelled_seq, order.status != "cancelled")
+    for invoice in erp.invoices.values():
+        found[deal_of[invoice.sales_order_id]].add(
+            "invoice", invoice.created_seq, invoice.voided_seq, invoice.status != "voided"
+        )
+    sub_deal = {}
+    for sub in world.billing.subscriptions.values():
+        sub_deal[sub.id] = deal_of[sub.sales_order_id]
+        found[sub_deal[sub.id]].add(
+            "subscription", sub.created_seq, sub.cancelled_seq, sub.status == "active"
+        )
+    for ent in world.provisioning.entitlements.values():
+        found[sub_deal[ent.subscription_id]].add(
+            "entitlement", ent.created_seq, ent.revoked_seq, ent.status == "active"
+        )
+    for case in world.support.cases.values():
+        if case.type == "onboarding":
+            found[deal_of[case.sales_order_id]].add(
+                "onboarding", case.created_seq, case.closed_seq, case.status == "open"
+            )
+    return dict(found)
+
+
+def saga_violations(world: World) -> list[str]:
+    """Property 1: live deals complete, other ended deals fully undone in reverse."""
+    problems = []
+    ended = world.recorder.ended
+    prints = footprints(world)
+    for deal, ending in ended.items():
+        fp = prints.get(deal, Footprint(deal))
+        if ending == "escalated":
+            continue
+        if ending == "completed":
+            missing = [s for s in STEPS if not any(live for *_, live in fp.steps.get(s, []))]
+            if missing:
+                problems.append(f"{deal} went live but has no live {', '.join(missing)}")
+            continue
+        left = [s for s in STEPS if any(r[2] for r in fp.steps.get(s, []))]
+        if left:
+            problems.append(f"{deal} ended {ending} but its {', '.join(left)} still stand")
+            continue
+        undone = [r for s in STEPS for r in fp.steps.get(s, []) if r[1]]
+        by_commit = sorted(undone, key=lambda r: r[0])
+        if [r[1] for r in by_commit] != sorted((r[1] for r in by_commit), reverse=True):
+            problems.append(f"{deal} was compensated out of reverse commit order")
+    for deal in world.recorder.pending:
+        problems.append(f"{deal} never ended")
+    return problems
+
+
+def duplicate_effects(world: World) -> list[str]:
+    """Property 2: at most one record per deal and step."""
+    problems = []
+    for deal, fp in footprints(world).items():
+        for step, records in fp.steps.items():
+            if len(records) > 1:
+                problems.append(f"{deal} has {len(records)} {step} records")
+    return problems
+
+
+def concurrency_violations(world: World) -> list[str]:
+    """Property 3: no vendor's peak concurrency above its configured limit."""
+    problems = []
+    for name, line in world.lines.items():
+        limit = line.faults.limit
+        if limit and line.faults.peak > limit:
+            problems.append(f"{name} saw {line.faults.peak} concurrent calls (limit {limit})")
+    return problems

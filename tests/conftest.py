@@ -1,0 +1,39 @@
+"""Shared test set-up: Hypothesis profiles and small scenarios.
+
+CI runs the ``ci`` profile: a fixed number of examples, derandomized, so a run is
+bounded and repeatable. ``make test-deep`` selects ``deep``: many more examples,
+random seeds, and the tests marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+settings.register_profile(
+    "ci",
+    max_examples=40,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "deep",
+    max_examples=600,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def root() -> Path:
+    """The repository's root folder."""
+    return ROOT

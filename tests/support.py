@@ -1,0 +1,115 @@
+"""Helpers for tests: small scenarios, and a runtime that needs no SimPy.
+
+``Plan`` interprets a workflow's effects from a script of answers, the way a
+stand-in actor reads lines from a card: each ``Call`` gets the next scripted answer
+for its ``system.operation`` (a body, or an exception to throw), ``Now`` reads a
+clock that ``Sleep`` advances, and ``Publish`` is noted.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from orchestrator.effects import Call, Now, Publish, Sleep, Workflow
+from sim.scenario import Scenario
+
+__all__ = ["Plan", "quiet_scenario"]
+
+
+class Plan:
+    """Runs a workflow against scripted answers, with no simulator.
+
+    Args:
+        answers: ``"system.operation"`` -> answers in order; an answer is a body
+            (returned) or an exception instance (thrown). When a list runs out,
+            the last answer repeats; an operation with no script answers ``{"id": ...}``.
+    """
+
+    def __init__(self, answers: Mapping[str, Iterable[Any]] | None = None) -> None:
+        self.answers = {name: deque(items) for name, items in (answers or {}).items()}
+        self.calls: list[Call] = []
+        self.published: list[Publish] = []
+        self.slept: list[float] = []
+        self.now = 0.0
+        self._ids: defaultdict[str, int] = defaultdict(int)
+
+    def answer(self, call: Call) -> Any:
+        """The scripted answer to ``call``."""
+        name = f"{call.system}.{call.operation}"
+        queue = self.answers.get(name)
+        if queue:
+            return queue.popleft() if len(queue) > 1 else queue[0]
+        self._ids[name] += 1
+        return {
+            "id": f"{call.operation}-{self._ids[name]}",
+            "status": "active",
+            "customerId": "cus-1",
+            "name": "Acme",
+            "email": "billing@acme.example.com",
+        }
+
+    def run(self, workflow: Workflow) -> Any:
+        """Drive ``workflow`` to its end and return its value (or raise its error)."""
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                effect = workflow.throw(error) if error is not None else workflow.send(value)
+            except StopIteration as stop:
+                return stop.value
+            value, error = None, None
+            if isinstance(effect, Call):
+                self.calls.append(effect)
+                answer = self.answer(effect)
+                if isinstance(answer, BaseException):
+                    error = answer
+                else:
+                    value = answer
+            elif isinstance(effect, Now):
+                value = self.now
+            elif isinstance(effect, Sleep):
+                self.slept.append(effect.seconds)
+                self.now += effect.seconds
+            elif isinstance(effect, Publish):
+                self.published.append(effect)
+
+    def operations(self) -> list[str]:
+        """``system.operation`` of every call made, in order."""
+        return [f"{c.system}.{c.operation}" for c in self.calls]
+
+
+def quiet_scenario(**overrides: Any) -> Scenario:
+    """A small scenario with no random weather: faults come only from a test's script.
+
+    Keyword arguments replace top-level fields (``policy={...}`` and so on).
+    """
+    data: dict[str, Any] = {
+        "name": "quiet",
+        "seed": 1,
+        "horizon": "2h",
+        "pattern": "sync_chain",
+        "workload": {
+            "arrivals_per_hour": 600,
+            "accounts": 20,
+            "inactive_account_rate": 0,
+            "onboarding_time": "1h",
+        },
+        "systems": {
+            "crm": {"latency": "100ms"},
+            "erp": {"latency": "300ms", "concurrency": 3},
+            "billing": {"latency": "200ms"},
+            "provisioning": {"latency": "200ms", "concurrency": 2},
+            "support": {"latency": "150ms"},
+        },
+        "policy": {
+            "timeout": "2s",
+            "retry": {"max_attempts": 4, "base": "200ms", "cap": "2s"},
+            "compensation_retry": {"max_attempts": 8, "base": "500ms", "cap": "5s"},
+            "breaker": None,
+        },
+        "broker": {"consumers": 4, "max_deliveries": 5, "redelivery": {"base": "5s", "cap": "30s"}},
+    }
+    data.update(overrides)
+    return Scenario.model_validate(data)
