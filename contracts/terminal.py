@@ -41,7 +41,7 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
     show_info = verbose or report.command == "diff"
     for case in report.cases:
         line = Text.assemble(_badge(case, report), " ", case.name)
-        if case.group:
+        if case.group and report.command != "diff":
             line.append(f"  [{case.group}]", style="dim")
         console.print(line, highlight=False)
         hidden = 0

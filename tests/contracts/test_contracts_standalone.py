@@ -1,0 +1,31 @@
+"""``contracts`` stands alone: it imports nothing from orchestrator, sim, mocks or tests."""
+
+from __future__ import annotations
+
+import ast
+
+from contracts_testkit import ROOT
+
+FORBIDDEN = {"orchestrator", "sim", "mocks", "tests"}
+
+
+def test_contracts_imports_nothing_from_the_rest_of_the_project() -> None:
+    offenders = []
+    for path in sorted((ROOT / "contracts").rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in FORBIDDEN]
+    assert offenders == []
+
+
+def test_every_finding_kind_is_documented() -> None:
+    from contracts.findings import CATALOG
+
+    doc = (ROOT / "docs" / "contracts.md").read_text()
+    missing = [kind for kind in CATALOG if f"`{kind}`" not in doc]
+    assert missing == []
