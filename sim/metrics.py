@@ -129,7 +129,11 @@ class Recorder:
             counts["compensated"] + counts["escalated"] + counts["failed"] + counts["abandoned"]
         )
         due = len(self.cycle_time) + went_wrong + overdue
-        asked = len(self.commitment_latency) + timed_out
+        # Commitment SLA: every deal that asked for a commitment and got an answer
+        # (or waited too long), except business rejections.
+        asked = (
+            len(self.commitment_latency) + timed_out + self.ended_uncommitted - counts["rejected"]
+        )
         return {
             "deals": len(closed_at),
             "orders_completed": counts["completed"],

@@ -15,25 +15,25 @@ __all__ = ["duration_text", "metrics_table", "systems_table"]
 
 
 def duration_text(seconds: float | None) -> str:
-    """``1.6s``, ``28m 05s`` or ``2h 05m``: seconds as people read them."""
+    """``1.6s``, ``28m05s`` or ``2h05m``: seconds as people read them."""
     if seconds is None:
         return "-"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(round(seconds), 60)
     if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
+        return f"{minutes}m{secs:02d}s"
     hours, minutes = divmod(minutes, 60)
     if hours < 48:
-        return f"{hours}h {minutes:02d}m"
+        return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
-    return f"{days}d {hours:02d}h"
+    return f"{days}d{hours:02d}h"
 
 
 def _quantiles(key: str) -> Callable[[Mapping[str, Any]], str]:
     def show(metrics: Mapping[str, Any]) -> str:
         q = metrics[key]
-        return " / ".join(duration_text(q[p]) for p in ("p50", "p95", "p99"))
+        return " ".join(duration_text(q[p]) for p in ("p50", "p95", "p99"))
 
     return show
 
@@ -51,17 +51,17 @@ ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
     ("orders live", _count("orders_completed")),
     ("orders compensated", _count("orders_compensated")),
     ("orders escalated", _count("orders_escalated")),
-    ("orders still in flight", _count("orders_in_flight")),
-    ("rejected by business rules", _count("orders_rejected")),
+    ("orders in flight", _count("orders_in_flight")),
+    ("business rejections", _count("orders_rejected")),
     ("commitments failed", _count("commitments_failed")),
-    ("commitment latency p50/p95/p99", _quantiles("commitment_latency_s")),
-    ("order cycle time p50/p95/p99", _quantiles("cycle_time_s")),
-    ("onboarding duration p50/p95/p99", _quantiles("onboarding_duration_s")),
-    ("SLA compliance (order live)", _share("sla_compliance")),
-    ("SLA compliance (commitment)", _share("commitment_sla_compliance")),
-    ("manual reconciliation items", _count("manual_reconciliation_items")),
+    ("commitment p50 p95 p99", _quantiles("commitment_latency_s")),
+    ("cycle time p50 p95 p99", _quantiles("cycle_time_s")),
+    ("onboarding p50 p95 p99", _quantiles("onboarding_duration_s")),
+    ("SLA: order live", _share("sla_compliance")),
+    ("SLA: commitment", _share("commitment_sla_compliance")),
+    ("manual reconciliation", _count("manual_reconciliation_items")),
     ("data quality exceptions", _count("data_quality_exceptions")),
-    ("dead-letter queue depth", _count("dlq_depth")),
+    ("dead-letter queue", _count("dlq_depth")),
 ]
 
 
