@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 
 from contracts.diff import diff_documents  # noqa: E402
 from contracts.gate import run_gate  # noqa: E402
-from contracts.openapi import load_document  # noqa: E402
+from contracts.loader import load_document  # noqa: E402
 from contracts.pactfile import load_pacts  # noqa: E402
 from contracts.synthetic import dump, generate_document, modify_document, pact_for  # noqa: E402
 

@@ -22,7 +22,7 @@ from contracts.diff import diff_documents
 from contracts.errors import ContractInputError
 from contracts.findings import Finding, Level
 from contracts.gate import run_gate
-from contracts.openapi import load_document
+from contracts.loader import load_document
 from contracts.pactfile import load_pacts
 from contracts.report import Case, Report
 from contracts.terminal import render

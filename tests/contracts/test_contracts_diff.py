@@ -16,7 +16,7 @@ import pytest
 
 from contracts.diff import diff_documents
 from contracts.findings import CATALOG, Finding, Level
-from contracts.openapi import document_from_data
+from contracts.loader import document_from_data
 
 Doc = dict[str, Any]
 

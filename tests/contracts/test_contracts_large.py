@@ -15,7 +15,7 @@ from contracts.cli import contracts_app
 from contracts.diff import diff_documents
 from contracts.findings import Level
 from contracts.gate import run_gate
-from contracts.openapi import document_from_data, load_document
+from contracts.loader import document_from_data, load_document
 from contracts.pactfile import load_pacts
 from contracts.synthetic import dump, generate_document, modify_document, pact_for
 

@@ -22,7 +22,7 @@ import pytest
 from pact import Pact, match
 
 from contracts.gate import run_gate
-from contracts.openapi import load_document
+from contracts.loader import load_document
 from contracts.pactfile import load_pacts
 
 ROOT = Path(__file__).resolve().parents[2]
