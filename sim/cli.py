@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from contracts.cli import contracts_app
 from orchestrator.patterns import PATTERNS
 from sim.knobs import parse_duration
 from sim.report import metrics_table, systems_table
@@ -34,6 +35,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(contracts_app, name="contracts")
 out = Console()
 err = Console(stderr=True)
 SHOW_PROGRESS_AFTER = 1.0
