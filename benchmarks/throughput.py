@@ -55,6 +55,7 @@ def skeleton(world: World, deals: int, seed: int) -> float:
     gen = np.random.default_rng(seed)
     calls = {name: line.calls for name, line in world.lines.items()}
     caps = {name: line.bulkhead.capacity for name, line in world.lines.items() if line.bulkhead}
+    # The skeleton takes a simpy.Resource slot wherever the run took a bulkhead slot.
     resources = {name: simpy.Resource(env, cap) for name, cap in caps.items()}
     latency = {
         name: gen.lognormal(np.log(0.3), 0.8, count).tolist() for name, count in calls.items()
@@ -134,8 +135,9 @@ def main() -> None:
     print(f"throughput    {args.deals / best:,.0f} deals per wall second (best of {args.repeat})")
     print(f"wall time     {best:.3f}s; bare SimPy skeleton {base:.3f}s")
     print(f"ratio         {best / base:.2f}x the skeleton (target <= 1.5x)")
-    small, large = memory(args.pattern, args.deals // 4, args.seed), memory(
-        args.pattern, args.deals, args.seed
+    small, large = (
+        memory(args.pattern, args.deals // 4, args.seed),
+        memory(args.pattern, args.deals, args.seed),
     )
     print(
         f"memory        held per deal: {small['held']:,.0f} B at {args.deals // 4:,} deals, "

@@ -21,6 +21,7 @@ import simpy
 
 from orchestrator.effects import Call, Now, Publish, Sleep, Workflow
 from orchestrator.errors import Retryable, Throttled, TimeoutUnknown, classify
+from sim.bulkhead import Bulkhead
 from sim.faults import Faults
 from sim.trace import Trace
 
@@ -43,7 +44,7 @@ class Line:
     """
 
     faults: Faults
-    bulkhead: simpy.Resource | None = None
+    bulkhead: Bulkhead | None = None
     calls: int = 0
     retries: int = 0
     errors: int = 0
@@ -126,8 +127,9 @@ class Runtime:
                     line.retries += 1
                 bulkhead = line.bulkhead
                 if bulkhead is not None:
-                    slot = bulkhead.request()
-                    yield slot
+                    turn = bulkhead.acquire()
+                    if turn is not None:
+                        yield turn
                 faults = line.faults
                 now = env.now
                 status, body, retry_after, latency, lost = faults(
@@ -142,7 +144,7 @@ class Runtime:
                 if lost and latency < timeout:
                     yield env.timeout(timeout - latency)
                 if bulkhead is not None:
-                    bulkhead.release(slot)
+                    bulkhead.release()
                 if lost:
                     line.errors += 1
                     line.timeouts += 1

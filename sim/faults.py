@@ -104,7 +104,8 @@ class Faults:
         self.in_flight += 1
         if self.in_flight > self.peak:
             self.peak = self.in_flight
-        latency = self.latency()
+        batch = self.latency.batch
+        latency = batch.pop() if batch else self.latency.refill()
         if self.script:
             scripted = self.script.get(self.seen)
             if scripted is not None:

@@ -41,21 +41,28 @@ class Streams:
 class Draws:
     """An endless supply of floats, drawn from numpy in batches.
 
-    Call it for the next value: ``latency = draws()``.
+    Call it for the next value: ``latency = draws()``. Hot loops may inline the
+    call as ``batch.pop() if batch else draws.refill()`` with ``batch = draws.batch``.
+
+    Attributes:
+        batch: The values not used yet, next one last.
     """
 
-    __slots__ = ("_batch", "_gen", "_sample")
+    __slots__ = ("_gen", "_sample", "batch")
 
     def __init__(
         self, gen: np.random.Generator, sample: Callable[[np.random.Generator, int], np.ndarray]
     ) -> None:
         self._gen = gen
         self._sample = sample
-        self._batch: list[float] = []
+        self.batch: list[float] = []
+
+    def refill(self) -> float:
+        """Draw the next batch and return its first value."""
+        self.batch.extend(reversed(self._sample(self._gen, BATCH).tolist()))
+        return self.batch.pop()
 
     def __call__(self) -> float:
         """The next draw."""
-        batch = self._batch
-        if not batch:
-            batch.extend(reversed(self._sample(self._gen, BATCH).tolist()))
-        return batch.pop()
+        batch = self.batch
+        return batch.pop() if batch else self.refill()

@@ -18,6 +18,7 @@ from orchestrator.client import Client
 from orchestrator.patterns import Pattern, make
 from sim.audit import audit
 from sim.broker import Broker
+from sim.bulkhead import Bulkhead
 from sim.driver import Line, Runtime
 from sim.faults import Faults, ScriptedFault, latency_sampler
 from sim.metrics import Recorder, quantiles
@@ -96,7 +97,7 @@ class World:
             cap = policy.max_in_flight.get(name) if policy.bulkhead else None
             self.lines[name] = Line(
                 Faults(vendor, scenario.knobs(name), streams, script.get(name)),
-                simpy.Resource(env, cap) if cap else None,
+                Bulkhead(env, cap) if cap else None,
             )
         self.trace = Trace(keep=keep_trace)
         self.runtime = Runtime(env, self.lines, trace=self.trace)

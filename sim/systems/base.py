@@ -121,23 +121,17 @@ class Vendor:
                     }
                 self.replays += 1
                 return stored[1]
-        reply = self.apply(operation, params, now)
-        if key is not None:
-            self.keys[key] = (params, reply, now)
-        return reply
-
-    def apply(self, operation: str, params: Mapping[str, Any], now: float) -> Reply:
-        """Run the operation itself, without the key store."""
         op = self._ops.get(operation)
         if op is None:
             return 404, {"code": "UNKNOWN_OPERATION", "message": f"{self.name} has no {operation}"}
         try:
             result = op(params, now)
         except VendorError as exc:
-            return exc.status, {"code": exc.code, "message": exc.message}
-        if type(result) is tuple:
-            return result
-        return 200, result
+            result = exc.status, {"code": exc.code, "message": exc.message}
+        reply: Reply = result if type(result) is tuple else (200, result)
+        if key is not None:
+            self.keys[key] = (params, reply, now)
+        return reply
 
 
 def _never() -> bool:
