@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -240,7 +241,7 @@ def test_readme_contracts_examples_run_as_written() -> None:
     assert len(blocks) == 3
     for block in blocks:
         lines = block.split("```")[0].splitlines()
-        command = lines[0].removeprefix("$ ").split()
+        command = shlex.split(lines[0].removeprefix("$ "), comments=True)
         assert command[:2] == ["lifecycle-sandbox", "contracts"]
         done = subprocess.run(
             [sys.executable, "-m", "contracts", *command[2:]],
