@@ -32,6 +32,10 @@ test: lint typecheck
 test-deep: $(STAMP)
 	LIFECYCLE_DEEP=1 $(BIN)/pytest -m "slow or not slow" --hypothesis-profile=deep
 
+# Regenerate contracts/pacts/ from the consumer tests (real Pact mock server).
+pacts: $(STAMP)
+	LIFECYCLE_REFRESH_PACTS=1 $(BIN)/pytest -q tests/contracts/test_erp_consumer_pact.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/gate.py

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -232,26 +231,3 @@ def test_python_dash_m_contracts_exit_codes_without_traceback(tmp_path: Path) ->
         assert "Traceback" not in done.stdout + done.stderr
     missing = subprocess.run(runs[2], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert "missing.yaml: file not found" in missing.stderr
-
-
-def test_readme_contracts_examples_run_as_written() -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("<!-- contracts:start -->")[1].split("<!-- contracts:end -->")[0]
-    blocks = section.split("```console\n")[1:]
-    assert len(blocks) == 3
-    for block in blocks:
-        lines = block.split("```")[0].splitlines()
-        command = shlex.split(lines[0].removeprefix("$ "), comments=True)
-        assert command[:2] == ["lifecycle-sandbox", "contracts"]
-        done = subprocess.run(
-            [sys.executable, "-m", "contracts", *command[2:]],
-            capture_output=True,
-            text=True,
-            cwd=ROOT,
-            timeout=120,
-        )
-        shown = [line for line in lines[1:] if line and line != "..."]
-        for line in shown:
-            assert line in done.stdout, line
-        passing = command[2] == "gate" and "contracts/vendors/erp/erp-2026.1.yaml" in command
-        assert done.returncode == (0 if passing else 1), done.stderr
