@@ -1,0 +1,357 @@
+"""The ``lifecycle-sandbox`` command, run as users run it: the console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.patterns import PATTERNS
+from sim.world import World
+from tests.support import quiet_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).parent / "lifecycle-sandbox"
+DAY = ROOT / "scenarios" / "b2b_saas_quote_to_cash.yaml"
+OUTAGE = ROOT / "scenarios" / "provisioning_outage.yaml"
+
+QUANTILE_METRICS = ("cycle_time_s", "commitment_latency_s", "onboarding_duration_s")
+COUNT_METRICS = (
+    "deals",
+    "orders_completed",
+    "orders_compensated",
+    "orders_escalated",
+    "orders_in_flight",
+    "commitments_failed",
+    "manual_reconciliation_items",
+    "data_quality_exceptions",
+    "dlq_depth",
+)
+SYSTEM_COUNTERS = ("calls", "errors", "retries", "rate_limited", "breaker_opens")
+SYSTEMS = ("crm", "erp", "billing", "provisioning", "support")
+
+BAD_DURATION_FILE = """\
+name: bad
+workload:
+  arrivals_per_hour: 60
+policy:
+  timeout: 5x
+"""
+
+
+def cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"},
+    )
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def _check_run(result: dict[str, Any]) -> None:
+    assert {"scenario", "pattern", "seed", "metrics", "trace_hash"} <= set(result)
+    metrics = result["metrics"]
+    for name in COUNT_METRICS:
+        assert isinstance(metrics[name], int), name
+    for name in QUANTILE_METRICS:
+        assert set(metrics[name]) == {"p50", "p95", "p99"}, name
+    assert 0.0 <= metrics["sla_compliance"] <= 1.0
+    assert set(metrics["systems"]) == set(SYSTEMS)
+    for system in SYSTEMS:
+        for counter in SYSTEM_COUNTERS:
+            assert isinstance(metrics["systems"][system][counter], int), (system, counter)
+    assert len(result["trace_hash"]) == 32
+    int(result["trace_hash"], 16)
+
+
+@pytest.fixture(scope="module")
+def run_30(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    path = tmp_path_factory.mktemp("cli") / "run.json"
+    done = cli("run", DAY, "--orders", "30", "--seed", "3", "--json", path)
+    return done, path
+
+
+def test_script_is_installed() -> None:
+    assert SCRIPT.exists(), f"{SCRIPT} missing: pip install -e . into the venv"
+
+
+def test_run_writes_json_with_every_metric(run_30: tuple[Any, Path]) -> None:
+    done, path = run_30
+    assert done.returncode == 0, done.stderr
+    result = _load(path)
+    _check_run(result)
+    assert result["scenario"] == "b2b_saas_quote_to_cash"
+    assert result["pattern"] == "hybrid"  # the scenario's default
+    assert result["seed"] == 3
+    assert result["interrupted"] is False
+    metrics = result["metrics"]
+    assert metrics["deals"] == 30
+    ended = (
+        metrics["orders_completed"]
+        + metrics["orders_compensated"]
+        + metrics["orders_escalated"]
+        + metrics["orders_rejected"]
+        + metrics["orders_failed"]
+        + metrics["orders_abandoned"]
+    )
+    assert ended + metrics["orders_in_flight"] == 30
+    assert metrics["orders_in_flight"] == 0  # --orders runs until every deal has ended
+    assert metrics["orders_completed"] > 0
+    assert metrics["cycle_time_s"]["p50"] <= metrics["cycle_time_s"]["p99"]
+    assert metrics["systems"]["erp"]["calls"] >= 30
+    # the table on stdout says the same
+    assert result["trace_hash"] in done.stdout
+    assert "b2b_saas_quote_to_cash" in done.stdout
+
+
+def test_same_seed_gives_byte_identical_json(run_30: tuple[Any, Path], tmp_path: Path) -> None:
+    _, first = run_30
+    second = tmp_path / "again.json"
+    done = cli("run", DAY, "--orders", "30", "--seed", "3", "--json", second)
+    assert done.returncode == 0, done.stderr
+    assert second.read_bytes() == first.read_bytes()
+
+
+def test_another_seed_gives_another_trace(run_30: tuple[Any, Path], tmp_path: Path) -> None:
+    _, first = run_30
+    other = tmp_path / "other.json"
+    done = cli("run", DAY, "--orders", "30", "--seed", "4", "--json", other)
+    assert done.returncode == 0, done.stderr
+    assert _load(other)["seed"] == 4
+    assert _load(other)["trace_hash"] != _load(first)["trace_hash"]
+
+
+def test_run_for_a_duration_with_a_pattern(tmp_path: Path) -> None:
+    path = tmp_path / "d.json"
+    done = cli("run", DAY, "--duration", "30m", "--pattern", "sync_chain", "--json", path)
+    assert done.returncode == 0, done.stderr
+    result = _load(path)
+    _check_run(result)
+    assert result["pattern"] == "sync_chain"
+    assert result["seed"] == 7  # the scenario's
+    assert result["simulated_s"] == 1800.0
+    assert 30 <= result["metrics"]["deals"] <= 100  # 120 deals/hour for half an hour
+
+
+def test_compare_gives_one_result_per_pattern_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "cmp.json"
+    done = cli(
+        "compare", OUTAGE, "--patterns", "sync_chain,hybrid", "--orders", "20", "--json", path
+    )
+    assert done.returncode == 0, done.stderr
+    document = _load(path)
+    assert list(document) == ["results"]
+    results = document["results"]
+    assert [r["pattern"] for r in results] == ["sync_chain", "hybrid"]
+    for result in results:
+        _check_run(result)
+        assert result["scenario"] == "provisioning_outage"
+        assert result["metrics"]["deals"] == 20
+    assert results[0]["trace_hash"] != results[1]["trace_hash"]
+    assert "sync_chain" in done.stdout and "hybrid" in done.stdout
+
+
+@pytest.mark.parametrize("scenario", [DAY, OUTAGE])
+def test_validate_bundled_scenarios(scenario: Path) -> None:
+    done = cli("validate", scenario)
+    assert done.returncode == 0, done.stderr
+    assert "valid scenario" in done.stdout
+    assert scenario.stem in done.stdout
+    assert done.stderr == ""
+
+
+# --- every bad input: exit 2, one message on stderr, no traceback -------------------------
+
+
+def _fails(done: subprocess.CompletedProcess[str], *needles: str) -> str:
+    assert done.returncode == 2, (done.returncode, done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert "Traceback" not in done.stdout
+    assert done.stderr.strip(), "no message on stderr"
+    for needle in needles:
+        assert needle in done.stderr, (needle, done.stderr)
+    return done.stderr
+
+
+def _one_error(stderr: str) -> None:
+    assert stderr.startswith("error: "), stderr
+    assert len(re.findall(r"^error: ", stderr, re.MULTILINE)) == 1, stderr
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    _one_error(_fails(cli("run", missing, "--orders", "5"), str(missing), "no such file"))
+
+
+def test_validate_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    _fails(cli("validate", missing), str(missing))
+
+
+def test_yaml_syntax_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nworkload: [a\n  b: c\n")
+    stderr = _fails(cli("run", path, "--orders", "5"), f"{path}:3:", "YAML syntax error")
+    _one_error(stderr)
+
+
+def test_unknown_field(tmp_path: Path) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text("name: x\nworkload:\n  arrivals_per_hour: 60\n  acounts: 3\n")
+    stderr = _fails(
+        cli("validate", path), str(path), "line 4", "workload.acounts", "did you mean 'accounts'"
+    )
+    _one_error(stderr)
+
+
+def test_bad_duration_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "dur.yaml"
+    path.write_text(BAD_DURATION_FILE)
+    stderr = _fails(
+        cli("run", path, "--orders", "5"), str(path), "line 5", "policy.timeout", "'5x'"
+    )
+    _one_error(stderr)
+
+
+def test_unknown_pattern_flag() -> None:
+    stderr = _fails(cli("run", DAY, "--pattern", "nope", "--orders", "5"), "--pattern", "'nope'")
+    for name in PATTERNS:
+        assert name in stderr
+    _one_error(stderr)
+
+
+def test_unknown_pattern_in_list() -> None:
+    stderr = _fails(
+        cli("compare", DAY, "--patterns", "sync_chain,nope", "--orders", "5"),
+        "--patterns",
+        "'nope'",
+    )
+    _one_error(stderr)
+
+
+def test_bad_duration_flag() -> None:
+    stderr = _fails(cli("run", DAY, "--duration", "5x"), "--duration", "'5x'")
+    _one_error(stderr)
+
+
+def test_zero_duration_flag() -> None:
+    _fails(cli("run", DAY, "--duration", "0s"), "--duration")
+
+
+def test_zero_orders() -> None:
+    _fails(cli("run", DAY, "--orders", "0"), "--orders")
+
+
+def test_orders_and_duration_together() -> None:
+    stderr = _fails(cli("run", DAY, "--orders", "5", "--duration", "1h"), "--orders", "--duration")
+    _one_error(stderr)
+
+
+def test_negative_seed_flag() -> None:
+    stderr = _fails(cli("run", DAY, "--orders", "5", "--seed", "-1"), "--seed")
+    assert "non-negative" in stderr or ">=" in stderr or "greater than" in stderr
+
+
+def test_negative_seed_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "seed.yaml"
+    path.write_text("name: x\nseed: -5\nworkload: {arrivals_per_hour: 60}\n")
+    stderr = _fails(cli("run", path, "--orders", "5"), str(path), "line 2", "seed")
+    _one_error(stderr)
+
+
+def test_unknown_flag() -> None:
+    _fails(cli("run", DAY, "--bogus"), "--bogus")
+
+
+def test_json_into_a_missing_directory(tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "out.json"
+    stderr = _fails(cli("run", DAY, "--orders", "20", "--json", target), "--json", str(target))
+    _one_error(stderr)
+    assert not target.exists()
+
+
+def test_no_problem_no_stderr(tmp_path: Path) -> None:
+    done = cli("run", DAY, "--orders", "20", "--json", tmp_path / "ok.json")
+    assert done.returncode == 0
+    assert "error" not in done.stderr.lower()
+
+
+# --- interrupt handling through the API -----------------------------------------------------
+
+
+def test_interrupted_run_keeps_what_it_measured() -> None:
+    world = World(quiet_scenario(), 1)
+    calls: list[float] = []
+
+    def progress(done: float) -> None:
+        calls.append(done)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+
+    world.run(progress=progress)
+    result = world.result()
+    assert result["interrupted"] is True
+    assert calls == [0.01, 0.02, 0.03, 0.04, 0.05]
+    assert result["simulated_s"] == pytest.approx(0.05 * 7200)  # stopped where it was
+    deals = result["metrics"]["deals"]
+    assert deals == len(world.recorder.closed_at)
+    assert 20 <= deals <= 100  # ~600 deals/hour for 6 minutes
+    assert result["metrics"]["orders_completed"] > 0
+    assert len(result["trace_hash"]) == 32
+    json.dumps(result)  # still JSON-ready
+
+
+def test_interrupted_order_run_counts_deals_so_far() -> None:
+    world = World(quiet_scenario(), 1)
+    steps: list[float] = []
+
+    def progress(done: float) -> None:
+        steps.append(done)
+        if len(steps) == 2:
+            raise KeyboardInterrupt
+
+    world.run(orders=500, progress=progress)
+    result = world.result()
+    assert result["interrupted"] is True
+    assert result["simulated_s"] == pytest.approx(1200.0)  # two steps of ten minutes
+    assert 0 < result["metrics"]["deals"] < 500
+    assert result["metrics"]["deals"] == len(world.recorder.closed_at)
+
+
+def test_interrupt_in_the_middle_of_a_step_keeps_results() -> None:
+    # Ctrl-C lands wherever the simulation is, not only between progress steps
+    world = World(quiet_scenario(), 1)
+
+    def ctrl_c() -> Any:
+        yield world.env.timeout(1000.0)
+        raise KeyboardInterrupt
+
+    world.env.process(ctrl_c())
+    world.run()
+    result = world.result()
+    assert result["interrupted"] is True
+    assert result["simulated_s"] == pytest.approx(1000.0)
+    assert result["metrics"]["deals"] == len(world.recorder.closed_at) > 0
+
+
+def test_uninterrupted_run_is_not_marked() -> None:
+    world = World(quiet_scenario(horizon="10m"), 1)
+    world.run()
+    result = world.result()
+    assert result["interrupted"] is False
+    assert result["simulated_s"] == 600.0
