@@ -20,6 +20,7 @@ from starlette.routing import Route
 class ErpState:
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invoices: dict[str, dict[str, Any]] = field(default_factory=dict)
     credit_hold: set[str] = field(default_factory=set)
     limit_exhausted: bool = False
     keys: dict[str, str] = field(default_factory=dict)
@@ -56,6 +57,15 @@ def build_app(status_field: str = "status") -> tuple[Starlette, ErpState]:
             "currency": body.get("currency", "EUR"),
         }
 
+    def invoice(iid: str, body: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": iid,
+            "salesOrderId": body.get("salesOrderId", "SO-1"),
+            "amount": body.get("amount", 199.5),
+            "currency": body.get("currency", "EUR"),
+            "status": "open",
+        }
+
     async def set_state(request: Request) -> JSONResponse:
         payload = await request.json()
         name, action = payload.get("state", ""), payload.get("action", "setup")
@@ -64,10 +74,15 @@ def build_app(status_field: str = "status") -> tuple[Starlette, ErpState]:
         state.states_seen.append(name)
         state.customers.clear()
         state.orders.clear()
+        state.invoices.clear()
         state.credit_hold.clear()
         state.keys.clear()
         state.limit_exhausted = False
-        if name in ("customer CUS-1 exists", "a sales order SO-1 exists"):
+        if name in (
+            "customer CUS-1 exists",
+            "a sales order SO-1 exists",
+            "an invoice INV-1 exists",
+        ):
             state.customers["CUS-1"] = customer("CUS-1", "ACC-000123")
         if name == "customer CUS-2 is on credit hold":
             state.customers["CUS-2"] = customer("CUS-2", "ACC-000124")
@@ -78,6 +93,9 @@ def build_app(status_field: str = "status") -> tuple[Starlette, ErpState]:
             state.keys[name.rsplit(" ", 1)[-1]] = "original body"
         if name == "a sales order SO-1 exists":
             state.orders["SO-1"] = order("SO-1", {}, "pendingFulfillment")
+        if name == "an invoice INV-1 exists":
+            state.orders["SO-1"] = order("SO-1", {}, "billed")
+            state.invoices["INV-1"] = invoice("INV-1", {"salesOrderId": "SO-1"})
         return JSONResponse({})
 
     async def upsert_customer(request: Request) -> JSONResponse:
@@ -128,14 +146,16 @@ def build_app(status_field: str = "status") -> tuple[Starlette, ErpState]:
 
     async def create_invoice(request: Request) -> JSONResponse:
         body = await request.json()
-        invoice = {
-            "id": "INV-1",
-            "salesOrderId": body["salesOrderId"],
-            "amount": body["amount"],
-            "currency": body["currency"],
-            "status": "open",
-        }
-        return JSONResponse(invoice, status_code=201)
+        iid = f"INV-{len(state.invoices) + 1}"
+        state.invoices[iid] = invoice(iid, body)
+        return JSONResponse(state.invoices[iid], status_code=201)
+
+    async def void_invoice(request: Request) -> JSONResponse:
+        found = state.invoices.get(request.path_params["id"])
+        if found is None:
+            return _error(404, "NOT_FOUND", "no such invoice")
+        found["status"] = "voided"
+        return JSONResponse(found)
 
     routes = [
         Route("/_pact/state", set_state, methods=["POST"]),
@@ -145,5 +165,6 @@ def build_app(status_field: str = "status") -> tuple[Starlette, ErpState]:
         Route("/salesOrders/{id}", get_order, methods=["GET"]),
         Route("/salesOrders/{id}/cancel", cancel_order, methods=["POST"]),
         Route("/invoices", create_invoice, methods=["POST"]),
+        Route("/invoices/{id}/void", void_invoice, methods=["POST"]),
     ]
     return Starlette(routes=routes), state

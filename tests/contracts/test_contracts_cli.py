@@ -34,7 +34,7 @@ def gate(runner: CliRunner, spec: Path, *extra: str) -> tuple[int, str]:
 def test_gate_passes_against_the_version_the_pact_was_written_for(runner: CliRunner) -> None:
     code, output = gate(runner, OLD)
     assert code == 0, output
-    assert "0 of 10 interaction(s) break" in output
+    assert "0 of 11 interaction(s) break" in output
 
 
 def test_gate_fails_against_the_new_version_naming_each_broken_interaction(
@@ -43,10 +43,10 @@ def test_gate_fails_against_the_new_version_naming_each_broken_interaction(
     report = tmp_path / "gate.xml"
     code, output = gate(runner, NEW, "--format", "junit", "--output", str(report))
     assert code == 1
-    assert "5 of 10 interaction(s) break" in output
+    assert "5 of 11 interaction(s) break" in output
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None
-    assert suite.get("tests") == "10"
+    assert suite.get("tests") == "11"
     assert suite.get("failures") == "5"
     failures = {}
     for case in suite.iter("testcase"):

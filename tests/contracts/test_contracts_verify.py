@@ -42,7 +42,7 @@ def test_provider_that_honours_the_pact_passes(runner: CliRunner) -> None:
     with serve(app) as url:
         code, output = _verify(runner, url)
     assert code == 0, output
-    assert "0 of 10 interaction(s) break" in output
+    assert "0 of 11 interaction(s) break" in output
     assert "customer CUS-2 is on credit hold" in state.states_seen
     assert "a sales order SO-1 exists" in state.states_seen
 
@@ -55,7 +55,7 @@ def test_provider_that_renames_a_field_fails_and_names_the_interactions(
     with serve(app) as url:
         code, output = _verify(runner, url, "--format", "junit", "--output", str(report))
     assert code == 1, output
-    assert "3 of 10 interaction(s) break" in output
+    assert "3 of 11 interaction(s) break" in output
     assert "verify-failed" in output
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None

@@ -191,6 +191,15 @@ SPECS = [
         body={"salesOrderId": "SO-1", "amount": match.decimal(199.5), "currency": "EUR"},
         key=match.str("D-00042:invoice"),
     ),
+    Spec(
+        "a request to void invoice INV-1",
+        "an invoice INV-1 exists",
+        "POST",
+        "/invoices/INV-1/void",
+        200,
+        {"id": match.regex("INV-1", regex=r"INV-\d+"), "status": "voided"},
+        key=match.str("D-00042:invoice:undo"),
+    ),
 ]
 
 
