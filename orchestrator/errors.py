@@ -47,12 +47,17 @@ class CallError(Exception):
     """
 
     def __init__(self, system: str, operation: str, status: int = 0, code: str = "") -> None:
-        super().__init__(f"{system}.{operation}: {status} {code}".rstrip())
+        # Every constructor argument goes into args, so the error can be copied the
+        # way SimPy re-raises a failed process's error, and pickled.
+        super().__init__(system, operation, status, code)
         self.system = system
         self.operation = operation
         self.status = status
         self.code = code
         self.maybe_committed = False
+
+    def __str__(self) -> str:
+        return f"{self.system}.{self.operation}: {self.status} {self.code}".rstrip()
 
 
 class Retryable(CallError):
@@ -83,6 +88,7 @@ class Throttled(Retryable):
         retry_after: float | None = None,
     ) -> None:
         super().__init__(system, operation, status, code)
+        self.args = (system, operation, status, code, retry_after)
         self.retry_after = retry_after
 
 

@@ -43,7 +43,7 @@ SHOW_PROGRESS_AFTER = 1.0
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
 SeedOpt = Annotated[
-    int | None, typer.Option("--seed", help="Random seed (default: the scenario's).")
+    int | None, typer.Option("--seed", min=0, help="Random seed (default: the scenario's).")
 ]
 OrdersOpt = Annotated[
     int | None,
@@ -133,13 +133,29 @@ def _simulate(
     return world.result()
 
 
-def _write_json(path: Path | None, document: dict[str, Any]) -> None:
+def _check_json_path(path: Path | None) -> None:
+    """Refuse an unwritable ``--json`` path before spending time on a run."""
     if path is None:
         return
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        fail(f"--json: {path} is a directory; give a file path such as {path / 'out.json'}")
+    if not folder.is_dir():
+        fail(
+            f"--json: cannot write {path}: folder {folder} does not exist; "
+            "create it or choose another path"
+        )
+
+
+def _write_json(path: Path | None, document: dict[str, Any]) -> str | None:
+    """Write the results; the error message if that failed (results are printed anyway)."""
+    if path is None:
+        return None
     try:
         path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
-        fail(f"--json: cannot write {path} ({exc.strerror}); choose a writable path")
+        return f"--json: cannot write {path} ({exc.strerror}); the results are printed above"
+    return None
 
 
 def _check_span(duration: str | None, orders: int | None) -> None:
@@ -161,15 +177,18 @@ def run(
 ) -> None:
     """Run one scenario with one integration pattern and print its metrics."""
     _check_span(duration, orders)
+    _check_json_path(json_path)
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
     seconds = _duration(duration)
     loaded = _scenario(scenario)
     result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders)
-    _write_json(json_path, result)
+    unwritten = _write_json(json_path, result)
     out.print(metrics_table([result], f"{loaded.name}, seed {result['seed']}"))
     out.print(systems_table([result]))
     out.print(f"trace hash {result['trace_hash']}", highlight=False)
+    if unwritten:
+        fail(unwritten)
     if result["interrupted"]:
         raise typer.Exit(130)
 
@@ -187,6 +206,7 @@ def compare(
 ) -> None:
     """Run one scenario through several patterns and compare them side by side."""
     _check_span(duration, orders)
+    _check_json_path(json_path)
     names = _patterns(patterns)
     seconds = _duration(duration)
     loaded = _scenario(scenario)
@@ -196,9 +216,11 @@ def compare(
         results.append(result)
         if result["interrupted"]:
             break
-    _write_json(json_path, {"results": results})
+    unwritten = _write_json(json_path, {"results": results})
     out.print(metrics_table(results, f"{loaded.name}, seed {results[0]['seed']}"))
     out.print(systems_table(results))
+    if unwritten:
+        fail(unwritten)
     if results[-1]["interrupted"]:
         raise typer.Exit(130)
 

@@ -8,6 +8,9 @@ as SimPy's own ``Process`` resumes a process generator.
 A ``Call`` takes a bulkhead slot for its system (if the policy caps concurrency),
 goes through the system's weather to the vendor model, waits out the latency (or
 the caller's timeout, whichever is shorter), and comes back as a body or an error.
+A caller that times out frees its bulkhead slot at once, while the vendor goes on
+working on the abandoned request until its latency is over: so a timeout shorter
+than the vendor's slow tail lets a bulkhead overrun the vendor's concurrency limit.
 The loop is written flat, with no sub-process per call: this is the hot path.
 """
 
@@ -136,13 +139,16 @@ class Runtime:
                     effect.operation, effect.params, effect.key, now
                 )
                 timeout = effect.timeout
-                if latency >= timeout:
+                if latency < timeout:
+                    yield env.timeout(latency)
+                    faults.done()
+                    if lost:  # the response got lost on its way back
+                        yield env.timeout(timeout - latency)
+                else:
+                    # The caller gives up; the vendor, which cannot know, works on.
                     lost = True
-                    latency = timeout
-                yield env.timeout(latency)
-                faults.done()
-                if lost and latency < timeout:
-                    yield env.timeout(timeout - latency)
+                    env.timeout(latency).callbacks.append(faults.finish)
+                    yield env.timeout(timeout)
                 if bulkhead is not None:
                     bulkhead.release()
                 if lost:

@@ -140,6 +140,10 @@ class Faults:
         """The vendor finished working on one call."""
         self.in_flight -= 1
 
+    def finish(self, _event: object) -> None:
+        """``done`` as a SimPy event callback (for calls the caller abandoned)."""
+        self.in_flight -= 1
+
     def _scripted(
         self,
         fault: ScriptedFault,

@@ -172,7 +172,7 @@ class Scenario(Strict):
 
     name: str
     description: str = ""
-    seed: int = 1
+    seed: Annotated[int, Field(ge=0)] = 1
     horizon: Annotated[Duration, Field(gt=0)] = 8 * 3600.0
     pattern: str = "hybrid"
     workload: Workload

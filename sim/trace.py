@@ -3,9 +3,10 @@
 Like the checksum at the bottom of a bank statement: two runs with the same
 scenario, seed and code produce the same hash, and any difference in any call's
 time, target, key or answer changes it. Entries are packed into columns (times as
-doubles, labels as text, statuses as integers) and folded into a BLAKE2 hash in
-batches, so memory stays flat however long the run, and an entry costs three
-list appends rather than a string format.
+doubles, labels as text, statuses as integers), each folded into its own BLAKE2
+hash in batches: memory stays flat however long the run, an entry costs three list
+appends rather than a string format, and where the batches are cut (reading the
+hash mid-run, say) does not change the hash.
 """
 
 from __future__ import annotations
@@ -22,24 +23,23 @@ class Trace:
     """An append-only event log that keeps only its running hash.
 
     Attributes:
-        entries: How many entries were recorded.
+        entries: How many entries were folded into the hash so far.
         keep: If True, entries are also kept in ``log`` (for timelines and tests).
-        log: ``(time, label, status)`` of every entry, when ``keep``.
     """
 
-    __slots__ = ("_hash", "_labels", "_statuses", "_times", "entries", "keep", "log")
+    __slots__ = ("_columns", "_labels", "_log", "_statuses", "_times", "entries", "keep")
 
     def __init__(self, keep: bool = False) -> None:
-        self._hash = hashlib.blake2b(digest_size=16)
+        self._columns = tuple(hashlib.blake2b(digest_size=16) for _ in range(3))
         self._times: list[float] = []
         self._labels: list[str] = []
         self._statuses: list[int] = []
+        self._log: list[tuple[float, str, int]] = []
         self.entries = 0
         self.keep = keep
-        self.log: list[tuple[float, str, int]] = []
 
     def add(self, now: float, label: str, status: int) -> None:
-        """Record that ``label`` (e.g. ``"erp.createSalesOrder D-1:order"``) got ``status``."""
+        """Record that ``label`` (e.g. ``"D-1:order"``) got ``status`` at ``now``."""
         times = self._times
         times.append(now)
         self._labels.append(label)
@@ -49,16 +49,27 @@ class Trace:
 
     def _fold(self) -> None:
         times, labels, statuses = self._times, self._labels, self._statuses
+        if not times:
+            return
         self.entries += len(times)
-        update = self._hash.update
-        update(array("d", times).tobytes())
-        update("\n".join(labels).encode())
-        update(array("q", statuses).tobytes())
+        at, names, codes = self._columns
+        at.update(array("d", times).tobytes())
+        names.update("".join(label + "\n" for label in labels).encode())
+        codes.update(array("q", statuses).tobytes())
         if self.keep:
-            self.log.extend(zip(times, labels, statuses, strict=True))
+            self._log.extend(zip(times, labels, statuses, strict=True))
         self._times, self._labels, self._statuses = [], [], []
 
-    def hexdigest(self) -> str:
-        """The hash of every entry so far."""
+    @property
+    def log(self) -> list[tuple[float, str, int]]:
+        """``(time, label, status)`` of every entry so far (empty unless ``keep``)."""
         self._fold()
-        return self._hash.hexdigest()
+        return self._log
+
+    def hexdigest(self) -> str:
+        """The hash of every entry so far; reading it changes nothing."""
+        self._fold()
+        whole = hashlib.blake2b(digest_size=16)
+        for column in self._columns:
+            whole.update(column.digest())
+        return whole.hexdigest()

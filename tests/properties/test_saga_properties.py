@@ -72,7 +72,12 @@ def test_one_effect_per_step_however_many_retries(
 
 
 def crowded(
-    rate: float, latency_ms: int, pattern: str, bulkhead: bool, schedule: Schedule
+    rate: float,
+    latency_ms: int,
+    pattern: str,
+    bulkhead: bool,
+    schedule: Schedule,
+    timeout: str = "60s",
 ) -> World:
     """Many overlapping deals against vendors with low concurrency limits."""
     scenario = quiet_scenario(
@@ -85,7 +90,9 @@ def crowded(
             "provisioning": {"latency": {"p50": f"{latency_ms}ms", "p99": "3s"}, "concurrency": 2},
             "support": {"latency": f"{latency_ms}ms"},
         },
-        policy={**quiet_scenario().policy.model_dump(), "bulkhead": bulkhead},
+        # A timeout beyond the slowest draw: a caller that gives up early frees its
+        # slot while the vendor still works (see test_short_timeouts_...).
+        policy={**quiet_scenario().policy.model_dump(), "bulkhead": bulkhead, "timeout": timeout},
     )
     world = World(scenario, 1, pattern, script=schedule)
     world.run(orders=30)
@@ -158,3 +165,9 @@ def test_without_a_bulkhead_a_vendor_is_flooded(pattern: str) -> None:
     flooded = crowded(rate, latency_ms, pattern, False, {})
     assert any("concurrent calls" in p for p in concurrency_violations(flooded))
     assert concurrency_violations(crowded(rate, latency_ms, pattern, True, {})) == []
+
+
+def test_short_timeouts_let_a_bulkhead_overrun_the_vendor() -> None:
+    # Callers give up after 300ms and free their slots; the vendor works on.
+    flooded = crowded(36_000, 600, "sync_chain", True, {}, timeout="300ms")
+    assert any("concurrent calls" in p for p in concurrency_violations(flooded))

@@ -128,7 +128,9 @@ def test_inactive_account_is_rejected_without_touching_the_erp() -> None:
 def test_compensation_switched_off_abandons_partial_state() -> None:
     plan = Plan({"support.createCase": [Rejected("support", "createCase", 422)]})
     plan.run(make("sync_chain", client(compensation=False)).close(DEAL))
-    assert not any(op.endswith(("cancelSalesOrder", "revokeEntitlement")) for op in plan.operations())
+    assert not any(
+        op.endswith(("cancelSalesOrder", "revokeEntitlement")) for op in plan.operations()
+    )
     assert topics(plan) == ["order.abandoned"]
 
 
