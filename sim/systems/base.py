@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["Ledger", "Reply", "Vendor", "VendorError"]
 
+R = TypeVar("R")
 Reply = tuple[int, dict[str, Any]]
 """A response: status code and JSON-like body."""
 
@@ -83,6 +84,16 @@ class Vendor:
             name: getattr(self, name) for name in (*self.reads, *self.writes)
         }
         self._counters: dict[str, Callable[[], int]] = {}
+
+    not_found = "NOT_FOUND"
+    """The error code this vendor answers for a missing record."""
+
+    def find(self, records: Mapping[str, R], record_id: str, noun: str) -> R:
+        """The record ``record_id`` of ``records``, or a 404 naming the ``noun``."""
+        record = records.get(record_id)
+        if record is None:
+            raise VendorError(404, self.not_found, f"no {noun} {record_id}")
+        return record
 
     def new_id(self, prefix: str) -> str:
         """The next id of a record kind, e.g. ``SO-000001``: deterministic."""

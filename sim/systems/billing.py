@@ -53,6 +53,7 @@ class Billing(Vendor):
     """Billing: owns subscriptions; the customer is found or created inline."""
 
     name = "billing"
+    not_found = "resource_missing"
     reads = ("getSubscription",)
     writes = ("createSubscription", "cancelSubscription")
 
@@ -92,19 +93,13 @@ class Billing(Vendor):
         self.subscriptions[sub.id] = sub
         return 201, sub.body()
 
-    def _subscription(self, sub_id: str) -> Subscription:
-        sub = self.subscriptions.get(sub_id)
-        if sub is None:
-            raise VendorError(404, "resource_missing", f"no subscription {sub_id}")
-        return sub
-
     def getSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one subscription."""
-        return self._subscription(params["id"]).body()
+        return self.find(self.subscriptions, params["id"], "subscription").body()
 
     def cancelSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Cancel a subscription (idempotent)."""
-        sub = self._subscription(params["id"])
+        sub = self.find(self.subscriptions, params["id"], "subscription")
         if sub.status != "cancelled":
             sub.status = "cancelled"
             sub.cancelled_seq = self.ledger.next()

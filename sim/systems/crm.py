@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError
+from sim.systems.base import Vendor
 
 __all__ = ["Account", "Crm"]
 
@@ -51,19 +51,13 @@ class Crm(Vendor):
         """Seed an account (the CRM's existing book of business)."""
         self.accounts[account.id] = account
 
-    def _account(self, account_id: str) -> Account:
-        account = self.accounts.get(account_id)
-        if account is None:
-            raise VendorError(404, "NOT_FOUND", f"no account {account_id}")
-        return account
-
     def getAccount(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one account."""
-        return self._account(params["id"]).body()
+        return self.find(self.accounts, params["id"], "account").body()
 
     def updateAccount(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Write the ERP and billing customer ids back to the account."""
-        account = self._account(params["id"])
+        account = self.find(self.accounts, params["id"], "account")
         if "erpCustomerId" in params:
             account.erp_customer_id = params["erpCustomerId"]
         if "billingCustomerId" in params:

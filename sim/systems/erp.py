@@ -123,10 +123,7 @@ class Erp(Vendor):
 
     def getCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one customer."""
-        customer = self.customers.get(params["id"])
-        if customer is None:
-            raise VendorError(404, "NOT_FOUND", f"no customer {params['id']}")
-        return customer.body()
+        return self.find(self.customers, params["id"], "customer").body()
 
     def createSalesOrder(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
         """Create a sales order after the credit check."""
@@ -147,19 +144,13 @@ class Erp(Vendor):
         self.orders[order.id] = order
         return 201, order.body()
 
-    def _order(self, order_id: str) -> SalesOrder:
-        order = self.orders.get(order_id)
-        if order is None:
-            raise VendorError(404, "NOT_FOUND", f"no sales order {order_id}")
-        return order
-
     def getSalesOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one sales order."""
-        return self._order(params["id"]).body()
+        return self.find(self.orders, params["id"], "sales order").body()
 
     def cancelSalesOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Cancel a sales order (idempotent: cancelling twice is a no-op)."""
-        order = self._order(params["id"])
+        order = self.find(self.orders, params["id"], "sales order")
         if order.status != "cancelled":
             order.status = "cancelled"
             order.cancelled_seq = self.ledger.next()
@@ -167,7 +158,7 @@ class Erp(Vendor):
 
     def createInvoice(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
         """Post an invoice for an open sales order; the order becomes billed."""
-        order = self._order(params["salesOrderId"])
+        order = self.find(self.orders, params["salesOrderId"], "sales order")
         if order.status == "cancelled":
             raise VendorError(422, "ORDER_CANCELLED", f"sales order {order.id} is cancelled")
         invoice = Invoice(
@@ -179,9 +170,7 @@ class Erp(Vendor):
 
     def voidInvoice(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Void an invoice (idempotent); its sales order is no longer billed."""
-        invoice = self.invoices.get(params["id"])
-        if invoice is None:
-            raise VendorError(404, "NOT_FOUND", f"no invoice {params['id']}")
+        invoice = self.find(self.invoices, params["id"], "invoice")
         if invoice.status != "voided":
             invoice.status = "voided"
             invoice.voided_seq = self.ledger.next()

@@ -64,19 +64,13 @@ class Provisioning(Vendor):
         self.entitlements[ent.id] = ent
         return 201, ent.body()
 
-    def _entitlement(self, ent_id: str) -> Entitlement:
-        ent = self.entitlements.get(ent_id)
-        if ent is None:
-            raise VendorError(404, "NOT_FOUND", f"no entitlement {ent_id}")
-        return ent
-
     def getEntitlement(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one entitlement."""
-        return self._entitlement(params["id"]).body()
+        return self.find(self.entitlements, params["id"], "entitlement").body()
 
     def revokeEntitlement(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Revoke an entitlement (idempotent)."""
-        ent = self._entitlement(params["id"])
+        ent = self.find(self.entitlements, params["id"], "entitlement")
         if ent.status != "revoked":
             ent.status = "revoked"
             ent.revoked_seq = self.ledger.next()

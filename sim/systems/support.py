@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError
+from sim.systems.base import Vendor
 
 __all__ = ["Case", "Support"]
 
@@ -72,19 +72,13 @@ class Support(Vendor):
         self.cases[case.id] = case
         return 201, case.body()
 
-    def _case(self, case_id: str) -> Case:
-        case = self.cases.get(case_id)
-        if case is None:
-            raise VendorError(404, "NOT_FOUND", f"no case {case_id}")
-        return case
-
     def getCase(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one case."""
-        return self._case(params["id"]).body()
+        return self.find(self.cases, params["id"], "case").body()
 
     def closeCase(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Close a case with a resolution (idempotent)."""
-        case = self._case(params["id"])
+        case = self.find(self.cases, params["id"], "case")
         if case.status != "closed":
             case.status = "closed"
             case.resolution = params.get("resolution", "resolved")
