@@ -28,9 +28,9 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/pytest
 
-# Deep property runs (more examples, random seeds) and the large-document tests.
+# Deep property runs (600 random examples per property) and the slow tests.
 test-deep: $(STAMP)
-	LIFECYCLE_DEEP=1 $(BIN)/pytest -m "slow or not slow" --hypothesis-profile=deep
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -m "slow or not slow"
 
 # Regenerate contracts/pacts/ from the consumer tests (real Pact mock server).
 pacts: $(STAMP)

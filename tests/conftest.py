@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 settings.register_profile(
     "ci",
-    max_examples=40,
+    max_examples=100,
     derandomize=True,
     deadline=None,
     print_blob=True,
