@@ -84,12 +84,13 @@ class Client:
         unknown = False  # has any attempt timed out, so that the write may have happened?
         while True:
             attempt += 1
-            wait: float | None = None
+            retry_after: float | None = None
+            closed_in: float | None = None
             try:
                 if breaker is not None and breaker.state != "closed":
                     now = yield NOW  # only an open or half-open breaker needs the time
                     if not breaker.allow(now):
-                        wait = breaker.retry_at() - now
+                        closed_in = breaker.retry_at() - now
                         raise CircuitOpen(system, operation, 0, "CIRCUIT_OPEN")
                 result = yield Call(system, operation, params, key, policy.timeout, attempt)
             except Throttled as exc:
@@ -98,7 +99,7 @@ class Client:
                 if attempt >= retry.max_attempts:
                     exc.maybe_committed = unknown
                     raise
-                wait = exc.retry_after
+                retry_after = exc.retry_after
             except CircuitOpen as exc:
                 if attempt >= retry.max_attempts:
                     exc.maybe_committed = unknown
@@ -119,4 +120,6 @@ class Client:
                 if breaker is not None:
                     breaker.success()
                 return result
-            yield Sleep(backoff(retry, attempt, name, wait))
+            delay = backoff(retry, attempt, name, retry_after)
+            # An open circuit lets nothing through before its cool-down is over.
+            yield Sleep(delay if closed_in is None or closed_in < delay else closed_in)

@@ -102,16 +102,18 @@ def backoff(policy: RetryPolicy, attempt: int, key: str, retry_after: float | No
         retry_after: What the vendor asked for, if it did.
 
     Returns:
-        The delay: exponential, capped, jittered, and never shorter than
-        ``retry_after`` when the policy honors it.
+        The exponential, capped, jittered delay. When the vendor sent Retry-After
+        and the policy honors it, the delay is added on top of it: Retry-After is
+        the earliest moment, and a throttled crowd that all came back at exactly
+        that moment would be throttled again together.
     """
     delay = min(policy.cap, policy.base * policy.multiplier ** (attempt - 1))
     if policy.jitter == "full":
         delay *= jitter_fraction(key, attempt)
     elif policy.jitter == "equal":
         delay = delay / 2 + delay / 2 * jitter_fraction(key, attempt)
-    if retry_after is not None and policy.honor_retry_after and retry_after > delay:
-        delay = retry_after
+    if retry_after is not None and policy.honor_retry_after:
+        delay += retry_after
     return delay
 
 

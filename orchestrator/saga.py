@@ -104,16 +104,18 @@ class Saga:
         """Undo the committed steps in reverse order (a sub-workflow).
 
         Returns:
-            True if something was undone, False if there was nothing to undo or
+            How many steps were undone: 0 if there was nothing to undo (uncertain
+            steps that turned out never to have committed included), or if
             compensation is switched off.
 
         Raises:
             Escalated: An undo step failed after the compensation retry budget.
         """
         client = self.client
-        if not client.policy.compensation or not self.done:
-            return False
+        if not client.policy.compensation:
+            return 0
         retry = client.policy.compensation_retry
+        undone = 0
         while self.done:
             undo = self.done[-1]
             try:
@@ -142,4 +144,5 @@ class Saga:
             except CallError as exc:
                 raise Escalated(str(exc), tuple(reversed(self.done))) from exc
             self.done.pop()
-        return True
+            undone += 1
+        return undone

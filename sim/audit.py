@@ -72,9 +72,10 @@ def audit(
     for invoice in erp.invoices.values():
         deal = deal_of(invoice.sales_order_id)
         if (
-            deal is not None
+            invoice.status != "voided"
+            and deal is not None
             and audited(deal)
-            and orders[invoice.sales_order_id].status == ("cancelled")
+            and orders[invoice.sales_order_id].status == "cancelled"
         ):
             found["invoice_for_cancelled_order"] += 1
 

@@ -28,6 +28,8 @@ __all__ = [
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_NEGATIVE = "expected {hint}; a duration cannot be negative, got {value!r}"
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 DURATION_HINT = "a duration such as '250ms', '45s', '2h30m' or a number of seconds"
 
 
@@ -43,6 +45,12 @@ def parse_duration(value: object) -> float:
         seconds = float(value)
     elif isinstance(value, str):
         text = value.strip().replace(" ", "")
+        if text.startswith("-"):
+            raise ValueError(
+                f"expected {DURATION_HINT}; a duration cannot be negative, got {value!r}"
+            )
+        if _NUMBER.fullmatch(text):
+            return parse_duration(float(text))
         parts = _PART.findall(text)
         if not parts or "".join(n + u for n, u in parts) != text:
             raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
@@ -50,7 +58,7 @@ def parse_duration(value: object) -> float:
     else:
         raise ValueError(f"expected {DURATION_HINT}, got {value!r}")
     if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"expected {DURATION_HINT} (not negative), got {value!r}")
+        raise ValueError(_NEGATIVE.format(hint=DURATION_HINT, value=value))
     return seconds
 
 
@@ -167,3 +175,12 @@ class SystemKnobs(Strict):
     concurrency: Annotated[int, Field(ge=1)] | None = None
     outages: list[Outage] = []
     idempotency_ttl: Duration = 86400.0
+
+    @model_validator(mode="after")
+    def _rates_fit(self) -> Self:
+        if self.error_rate + self.timeout_rate > 1:
+            raise ValueError(
+                "error_rate + timeout_rate is more than 1: they share one roll of the dice "
+                "per call; lower one of them"
+            )
+        return self

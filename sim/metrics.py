@@ -146,6 +146,6 @@ class Recorder:
             "commitments_failed": self.ended_uncommitted + timed_out,
             "cycle_time_s": quantiles(self.cycle_time),
             "commitment_latency_s": quantiles(self.commitment_latency),
-            "sla_compliance": round(self.live_in_sla / due, 4) if due else 1.0,
-            "commitment_sla_compliance": round(self.committed_in_sla / asked, 4) if asked else 1.0,
+            "sla_compliance": round(self.live_in_sla / due, 4) if due else None,
+            "commitment_sla_compliance": round(self.committed_in_sla / asked, 4) if asked else None,
         }

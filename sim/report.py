@@ -39,7 +39,7 @@ def _quantiles(key: str) -> Callable[[Mapping[str, Any]], str]:
 
 
 def _share(key: str) -> Callable[[Mapping[str, Any]], str]:
-    return lambda metrics: f"{metrics[key] * 100:.1f}%"
+    return lambda metrics: "-" if metrics[key] is None else f"{metrics[key] * 100:.1f}%"
 
 
 def _count(key: str) -> Callable[[Mapping[str, Any]], str]:
@@ -53,6 +53,8 @@ ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
     ("orders escalated", _count("orders_escalated")),
     ("orders in flight", _count("orders_in_flight")),
     ("business rejections", _count("orders_rejected")),
+    ("failed before commitment", _count("orders_failed")),
+    ("abandoned (no compensation)", _count("orders_abandoned")),
     ("commitments failed", _count("commitments_failed")),
     ("commitment p50 p95 p99", _quantiles("commitment_latency_s")),
     ("cycle time p50 p95 p99", _quantiles("cycle_time_s")),
@@ -80,7 +82,7 @@ def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
 def systems_table(results: Sequence[Mapping[str, Any]]) -> Table:
     """Per-system calls / errors / retries / rate-limited / breaker opens per run."""
     table = Table(
-        title="per system: calls / errors / retries / rate-limited / breaker opens",
+        title="calls / errors / retries / rate-limited / breaker opens",
         title_justify="left",
     )
     table.add_column("system")

@@ -21,6 +21,7 @@ from sim.validation import ScenarioError, read_yaml, validate
 
 __all__ = [
     "SYSTEMS",
+    "Backoff",
     "Broker",
     "Retry",
     "Scenario",
@@ -88,19 +89,24 @@ class Sla(Strict):
     commitment: Duration = 30.0
 
 
-class Retry(Strict):
-    """Retry with exponential backoff: ``{max_attempts: 5, base: 500ms, cap: 30s}``."""
+class Backoff(Strict):
+    """Exponential backoff: ``{base: 30s, multiplier: 2, cap: 15m, jitter: equal}``."""
 
-    max_attempts: Annotated[int, Field(ge=1)] = 5
     base: Duration = 0.5
     multiplier: Annotated[float, Field(ge=1)] = 2.0
     cap: Duration = 30.0
     jitter: Literal["none", "full", "equal"] = "full"
-    honor_retry_after: bool = True
 
     def build(self) -> RetryPolicy:
-        """The orchestrator's ``RetryPolicy``."""
+        """The orchestrator's ``RetryPolicy`` with these delays."""
         return RetryPolicy(**self.model_dump())
+
+
+class Retry(Backoff):
+    """Retry with exponential backoff: ``{max_attempts: 5, base: 500ms, cap: 30s}``."""
+
+    max_attempts: Annotated[int, Field(ge=1)] = 5
+    honor_retry_after: bool = True
 
 
 class Breaker(Strict):
@@ -146,7 +152,7 @@ class Broker(Strict):
 
     consumers: Annotated[int, Field(ge=1)] = 16
     max_deliveries: Annotated[int, Field(ge=1)] = 12
-    redelivery: Retry = Retry(base=30.0, cap=900.0, jitter="equal")
+    redelivery: Backoff = Backoff(base=30.0, cap=900.0, jitter="equal")
 
 
 class Systems(Strict):

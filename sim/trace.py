@@ -12,7 +12,9 @@ hash mid-run, say) does not change the hash.
 from __future__ import annotations
 
 import hashlib
+import sys
 from array import array
+from typing import Any
 
 __all__ = ["Trace"]
 
@@ -53,9 +55,9 @@ class Trace:
             return
         self.entries += len(times)
         at, names, codes = self._columns
-        at.update(array("d", times).tobytes())
+        at.update(_little_endian(array("d", times)))
         names.update("".join(label + "\n" for label in labels).encode())
-        codes.update(array("q", statuses).tobytes())
+        codes.update(_little_endian(array("q", statuses)))
         if self.keep:
             self._log.extend(zip(times, labels, statuses, strict=True))
         self._times, self._labels, self._statuses = [], [], []
@@ -73,3 +75,10 @@ class Trace:
         for column in self._columns:
             whole.update(column.digest())
         return whole.hexdigest()
+
+
+def _little_endian(numbers: array[Any]) -> bytes:
+    """The bytes of ``numbers`` in one byte order, whatever the machine's."""
+    if sys.byteorder == "big":
+        numbers.byteswap()
+    return numbers.tobytes()

@@ -83,6 +83,11 @@ def validate(model: type[M], data: Any, path: Path, lines: Lines) -> M:
     Raises:
         ScenarioError: One message listing every problem with its line and field.
     """
+    if data is None:
+        raise ScenarioError(
+            f"{path}:1: the file is empty; a scenario needs at least name and "
+            "workload.arrivals_per_hour (see scenarios/ for complete examples)"
+        )
     if not isinstance(data, Mapping):
         raise ScenarioError(
             f"{path}:1: expected a mapping of scenario fields at the top level "
@@ -125,6 +130,7 @@ def _explain(model: type[BaseModel], err: Any, loc: tuple[str | int, ...], where
     if kind == "missing":
         return f"{where}{field}: missing required field"
     message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    message = message[:1].lower() + message[1:]  # pydantic capitalises; we write in-line
     got = err.get("input")
     shown = "" if isinstance(got, Mapping | list) or "got" in message else f", got {got!r}"
     return f"{where}{field}: {message}{shown}"

@@ -32,8 +32,10 @@ __all__ = ["Progress", "World", "simulate"]
 
 Progress = Callable[[float], None]
 """Told the share of the run done so far, from 0 to 1."""
-ORDERS_CAP = 90 * 86400.0
-"""With ``orders``, a run stops here even if some deal never ends (a bug guard)."""
+SETTLE_CAP = 30 * 86400.0
+"""With ``orders``: how long after the last deal closed a run waits for every deal
+to end; deals still open then are reported in flight (a guard against a deal that
+never ends, which would be a bug)."""
 
 
 @contextmanager
@@ -118,6 +120,7 @@ class World:
             (p.name, p.sku, p.unit_price, p.seats[0], p.seats[1]) for p in work.plans
         ]
         self.arriving = True
+        self.last_arrival = 0.0
         self.interrupted = False
 
     def _vendor_args(self, system: str) -> dict[str, Any]:
@@ -143,6 +146,7 @@ class World:
             if count == limit:
                 break
         self.arriving = False
+        self.last_arrival = env.now
 
     def run(
         self,
@@ -185,7 +189,9 @@ class World:
                 step = 600.0
                 recorder = self.recorder
                 while self.arriving or recorder.pending:
-                    if env.now >= ORDERS_CAP or env.peek() == float("inf"):
+                    if not self.arriving and (
+                        env.now >= self.last_arrival + SETTLE_CAP or env.peek() == float("inf")
+                    ):
                         break
                     env.run(until=env.now + step)
                     if progress:
@@ -193,7 +199,7 @@ class World:
         except KeyboardInterrupt:
             self.interrupted = True
 
-    def result(self, pattern_name: str | None = None) -> dict[str, Any]:
+    def result(self) -> dict[str, Any]:
         """Everything the run measured, as a JSON-ready dict."""
         now = self.env.now
         recorder = self.recorder

@@ -59,3 +59,43 @@ def test_hybrid_keeps_commitments_fast_and_finishes_after_recovery(
     assert hybrid["cycle_time_s"]["p95"] > 15 * 60
     assert hybrid["cycle_time_s"]["p99"] < 45 * 60 + 15 * 60
     assert hybrid["data_quality_exceptions"] == 0
+
+
+def _seconds(text: str) -> float:
+    from sim.knobs import parse_duration
+
+    return parse_duration(text)
+
+
+README_ROWS = {
+    "deals closed": lambda m: m["deals"],
+    "orders live": lambda m: m["orders_completed"],
+    "orders compensated": lambda m: m["orders_compensated"],
+    "business rejections (credit hold, inactive account)": lambda m: m["orders_rejected"],
+    "commitments failed": lambda m: m["commitments_failed"],
+    "SLA compliance, order live within 1h": lambda m: round(m["sla_compliance"] * 100, 1),
+    "SLA compliance, commitment within 30s": lambda m: round(
+        m["commitment_sla_compliance"] * 100, 1
+    ),
+    "provisioning breaker opens": lambda m: m["systems"]["provisioning"]["breaker_opens"],
+}
+
+
+def test_the_readme_table_shows_what_make_demo_prints(outage: dict[str, Any]) -> None:
+    readme = (SCENARIOS.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### What the bundled comparison shows")[1].split("\n\n")[2]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        label, sync, hybrid = (cell.strip() for cell in line.strip("|").split("|"))
+        rows[label] = (sync, hybrid)
+    for label, value in README_ROWS.items():
+        shown = tuple(float(cell.rstrip("%").replace(",", "")) for cell in rows[label])
+        assert shown == (value(outage["sync_chain"]), value(outage["hybrid"])), label
+    for label, key in (
+        ("commitment latency p50 / p95 / p99", "commitment_latency_s"),
+        ("order cycle time p50 / p95 / p99", "cycle_time_s"),
+    ):
+        for cell, pattern in zip(rows[label], ("sync_chain", "hybrid"), strict=True):
+            shown = [_seconds(part) for part in cell.split(" / ")]
+            actual = [outage[pattern][key][q] for q in ("p50", "p95", "p99")]
+            assert shown == pytest.approx(actual, abs=0.51), (label, pattern)

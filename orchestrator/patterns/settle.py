@@ -17,14 +17,22 @@ __all__ = ["settle"]
 
 
 def settle(saga: Saga, deal_id: str, error: CallError) -> Workflow:
-    """Compensate what ``saga`` committed and publish how the deal ended."""
-    if not saga.done:
-        topic = ORDER_REJECTED if isinstance(error, Rejected) else ORDER_FAILED
+    """Compensate what ``saga`` committed and publish how the deal ended.
+
+    Compensated if something was undone; abandoned if something stands and
+    compensation is switched off; otherwise nothing had committed, and the deal
+    was rejected (a business "no") or failed (systems down).
+    """
+    if saga.done and not saga.client.policy.compensation:
+        yield Publish(ORDER_ABANDONED, deal_id, {"reason": str(error)})
+        return
+    try:
+        undone = yield from saga.compensate()
+    except Escalated as exc:
+        yield Publish(ORDER_ESCALATED, deal_id, {"reason": exc.reason, "cause": str(error)})
+        return
+    if undone:
+        topic = ORDER_COMPENSATED
     else:
-        try:
-            undone = yield from saga.compensate()
-        except Escalated as exc:
-            yield Publish(ORDER_ESCALATED, deal_id, {"reason": exc.reason, "cause": str(error)})
-            return
-        topic = ORDER_COMPENSATED if undone else ORDER_ABANDONED
+        topic = ORDER_REJECTED if isinstance(error, Rejected) else ORDER_FAILED
     yield Publish(topic, deal_id, {"reason": str(error)})

@@ -57,7 +57,8 @@ class Vendor:
         reads: The operationIds that change nothing.
         writes: The operationIds that change records.
         idempotency_ttl: Seconds a stored key lives.
-        keys: Idempotency key -> (params, reply, stored at).
+        keys: Idempotency key -> (params, reply, stored at), the current generation
+            (a key is kept for ``idempotency_ttl``, then forgotten).
         refuse: Asked once per business check (credit check, payment method);
             True means the vendor says no. Drawn from the scenario's rejection rate.
         key_conflicts: How many requests reused a key with other parameters.
@@ -78,6 +79,8 @@ class Vendor:
         self.refuse = refuse or _never
         self.idempotency_ttl = idempotency_ttl
         self.keys: dict[str, tuple[Mapping[str, Any], Reply, float]] = {}
+        self._older: dict[str, tuple[Mapping[str, Any], Reply, float]] = {}
+        self._rotated_at = 0.0
         self.key_conflicts = 0
         self.replays = 0
         self._ops: dict[str, Callable[[Mapping[str, Any], float], Any]] = {
@@ -104,8 +107,23 @@ class Vendor:
 
     def remembers(self, key: str | None, now: float) -> bool:
         """Whether ``key`` is in the key store and not expired at ``now``."""
-        stored = self.keys.get(key) if key is not None else None
-        return stored is not None and now - stored[2] < self.idempotency_ttl
+        return key is not None and self._stored(key, now) is not None
+
+    def _stored(self, key: str, now: float) -> tuple[Mapping[str, Any], Reply, float] | None:
+        """The live entry for ``key``; rotates the store's generations as time passes.
+
+        Keys live in two generations of one TTL each: a key stored now stays in
+        ``keys`` until the next rotation, then in ``older`` for one more TTL, then
+        it is dropped wholesale. So the store holds at most two TTLs of keys,
+        however long the run, at the price of one more dict lookup on a miss.
+        """
+        if now - self._rotated_at >= self.idempotency_ttl:
+            self._older, self.keys = self.keys, {}
+            self._rotated_at = now
+        stored = self.keys.get(key) or self._older.get(key)
+        if stored is not None and now - stored[2] < self.idempotency_ttl:
+            return stored
+        return None
 
     def __call__(
         self, operation: str, params: Mapping[str, Any], key: str | None, now: float
@@ -122,8 +140,8 @@ class Vendor:
             ``(status, body)``.
         """
         if key is not None:
-            stored = self.keys.get(key)
-            if stored is not None and now - stored[2] < self.idempotency_ttl:
+            stored = self._stored(key, now)
+            if stored is not None:
                 if stored[0] != params:
                     self.key_conflicts += 1
                     return 409, {

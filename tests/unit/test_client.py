@@ -53,7 +53,7 @@ def test_honours_retry_after_from_a_throttling_vendor() -> None:
     throttled = Throttled("erp", "x", 429, retry_after=20.0)
     plan = Plan({"erp.createSalesOrder": [throttled, {"id": "SO-1"}]})
     call(client, plan)
-    assert plan.slept == [20.0]
+    assert plan.slept == [20.0 + 1.0]  # Retry-After, then the backoff on top
 
 
 def test_business_rejection_and_key_conflict_are_not_retried() -> None:

@@ -30,10 +30,13 @@ def test_equal_jitter_keeps_at_least_half_the_delay() -> None:
         assert 2.0 <= delay < 4.0
 
 
-def test_retry_after_is_a_floor_when_honoured() -> None:
-    policy = RetryPolicy(base=0.5, jitter="none")
-    assert backoff(policy, 1, "k", retry_after=7.0) == 7.0
-    assert backoff(policy, 1, "k", retry_after=0.1) == 0.5  # never shorter than backoff
+def test_retry_after_is_the_earliest_moment_and_jitter_spreads_the_crowd() -> None:
+    plain = RetryPolicy(base=0.5, jitter="none")
+    assert backoff(plain, 1, "k", retry_after=7.0) == 7.5
+    jittered = RetryPolicy(base=4.0, jitter="full")
+    waits = [backoff(jittered, 1, f"D-{n}:sub", retry_after=10.0) for n in range(50)]
+    assert all(10.0 <= w < 14.0 for w in waits)
+    assert len({round(w, 6) for w in waits}) > 40  # not all back at the same instant
     ignoring = RetryPolicy(base=0.5, jitter="none", honor_retry_after=False)
     assert backoff(ignoring, 1, "k", retry_after=7.0) == 0.5
 

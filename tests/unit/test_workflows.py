@@ -186,3 +186,14 @@ def test_hybrid_hands_transient_failures_back_to_the_broker_and_compensates_reje
 def test_unknown_pattern_names_the_known_ones() -> None:
     with pytest.raises(UnknownPattern, match="expected one of: sync_chain, hybrid"):
         make("event_sourcing", client())
+
+
+def test_a_rejection_after_a_lost_attempt_that_never_committed_is_a_rejection() -> None:
+    lost = TimeoutUnknown("erp", "createSalesOrder")
+    hold = Rejected("erp", "createSalesOrder", 422, "CREDIT_HOLD")
+    plan = Plan({"erp.createSalesOrder": [lost, hold]})
+    plan.run(make("sync_chain", client()).close(DEAL))
+    # the saga replays the create to learn its outcome: still a "no", nothing to undo
+    assert plan.operations()[-1] == "erp.createSalesOrder"
+    assert "erp.cancelSalesOrder" not in plan.operations()
+    assert topics(plan) == ["order.rejected"]
