@@ -7,6 +7,7 @@ request body schema of the matching content type.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from contextlib import suppress
 from typing import Any
@@ -236,15 +237,11 @@ def _coerce(values: list[str], reader: SchemaReader, ref: SchemaRef) -> Any:
 
 def _scalar(text: str, types: frozenset[str]) -> Any:
     if "integer" in types:
-        try:
+        with contextlib.suppress(ValueError):  # not an integer: try the next type
             return int(text)
-        except ValueError:
-            pass
     if "number" in types:
-        try:
+        with contextlib.suppress(ValueError):
             return float(text)
-        except ValueError:
-            pass
     if "boolean" in types and text.lower() in ("true", "false"):
         return text.lower() == "true"
     return text

@@ -49,8 +49,7 @@ def check_base_url(base_url: str, *, timeout: float = 3.0) -> tuple[str, int]:
         )
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout):
-            pass
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
     except OSError as exc:
         raise ContractInputError(
             f"cannot connect to the provider at {base_url} ({exc.strerror or exc})",
