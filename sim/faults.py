@@ -129,7 +129,8 @@ class Faults:
             self.tokens = tokens - 1.0
         lost = False
         if self.lost_rate:
-            roll = self.dice()
+            dice = self.dice.batch
+            roll = dice.pop() if dice else self.dice.refill()
             if roll < self.error_rate:
                 return 503, _UNAVAILABLE, None, latency, False
             lost = roll < self.lost_rate

@@ -140,7 +140,9 @@ class Vendor:
             ``(status, body)``.
         """
         if key is not None:
-            stored = self._stored(key, now)
+            stored = self.keys.get(key)
+            if stored is None or now - stored[2] >= self.idempotency_ttl:
+                stored = self._stored(key, now)  # older generation, expiry, rotation
             if stored is not None:
                 if stored[0] != params:
                     self.key_conflicts += 1
