@@ -108,7 +108,8 @@ class Runtime:
         """
         env = self.env
         lines = self.lines
-        add = self.trace.add
+        times, labels, statuses = self.trace.columns
+        at, label, code = times.append, labels.append, statuses.append
         send = workflow.send
         throw = workflow.throw
         value: Any = None
@@ -141,7 +142,7 @@ class Runtime:
                 timeout = effect.timeout
                 if latency < timeout:
                     yield env.timeout(latency)
-                    faults.done()
+                    faults.in_flight -= 1  # done()
                     if lost:  # the response got lost on its way back
                         yield env.timeout(timeout - latency)
                 else:
@@ -151,13 +152,15 @@ class Runtime:
                     yield env.timeout(timeout)
                 if bulkhead is not None:
                     bulkhead.release()
+                at(now)
+                label(effect.key or effect.operation)
                 if lost:
+                    code(0)
                     line.errors += 1
                     line.timeouts += 1
-                    add(now, effect.key or effect.operation, 0)
                     error = TimeoutUnknown(effect.system, effect.operation, 0, "TIMEOUT")
                     continue
-                add(now, effect.key or effect.operation, status)
+                code(status)
                 if status < 300:
                     value = body
                     continue
@@ -175,7 +178,9 @@ class Runtime:
                 yield env.timeout(effect.seconds)
                 value = None
             elif kind is Publish:
-                add(env.now, f"{effect.topic} {effect.key}", 1)
+                at(env.now)
+                label(f"{effect.topic} {effect.key}")
+                code(1)
                 self.sink.publish(effect, env.now)
                 value = None
             else:

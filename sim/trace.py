@@ -49,6 +49,19 @@ class Trace:
         if len(times) >= FOLD_EVERY:
             self._fold()
 
+    @property
+    def columns(self) -> tuple[list[float], list[str], list[int]]:
+        """The unfolded columns, for a hot loop that appends to them directly.
+
+        Whoever appends this way must call ``fold`` now and then (the driver's
+        owner does, between steps of a run) to keep memory flat.
+        """
+        return self._times, self._labels, self._statuses
+
+    def fold(self) -> None:
+        """Hash the entries collected so far and let them go."""
+        self._fold()
+
     def _fold(self) -> None:
         times, labels, statuses = self._times, self._labels, self._statuses
         if not times:
@@ -60,7 +73,10 @@ class Trace:
         codes.update(_little_endian(array("q", statuses)))
         if self.keep:
             self._log.extend(zip(times, labels, statuses, strict=True))
-        self._times, self._labels, self._statuses = [], [], []
+        # cleared in place: a hot loop may hold the lists' append methods
+        times.clear()
+        labels.clear()
+        statuses.clear()
 
     @property
     def log(self) -> list[tuple[float, str, int]]:

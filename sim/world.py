@@ -183,6 +183,7 @@ class World:
                 step = end / 100
                 for n in range(1, 101):
                     env.run(until=step * n)
+                    self.trace.fold()
                     if progress:
                         progress(n / 100)
             else:
@@ -194,6 +195,7 @@ class World:
                     ):
                         break
                     env.run(until=env.now + step)
+                    self.trace.fold()
                     if progress:
                         progress(len(recorder.ended) / orders)
         except KeyboardInterrupt:
