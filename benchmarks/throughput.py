@@ -72,20 +72,18 @@ class _Canned:
     """A stand-in for ``Faults``: same latency draws, canned replies, no vendor model."""
 
     def __init__(self, faults: Any) -> None:
-        self._faults = faults
+        self.latency = faults.latency
+        self.in_flight = 0
         self.peak = 0
 
     def __call__(
         self, operation: str, params: Any, key: Any, now: float
     ) -> tuple[int, dict[str, str], None, float, bool]:
-        self._faults.in_flight += 1
-        return 200, CANNED, None, self._faults.latency(), False
-
-    def done(self) -> None:
-        self._faults.in_flight -= 1
+        self.in_flight += 1
+        return 200, CANNED, None, self.latency(), False
 
     def finish(self, _event: object) -> None:
-        self._faults.in_flight -= 1
+        self.in_flight -= 1
 
 
 def skeleton(world: World, deals: int, seed: int) -> float:

@@ -1,0 +1,32 @@
+"""The benchmark scripts still run and print their figures (at a small size).
+
+Timings are not asserted here: the figures live in the scripts' output, measured
+against a baseline in the same run (``make bench``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_throughput_benchmark_prints_its_figures() -> None:
+    printed = run("benchmarks/throughput.py", "--deals", "400", "--repeat", "1")
+    for figure in ("deals per wall second", "x the skeleton", "canned replies", "per deal"):
+        assert figure in printed
+
+
+def test_gate_benchmark_prints_its_figures() -> None:
+    printed = run("benchmarks/gate.py", "--size", "200000", "--repeat", "1")
+    assert "diff" in printed and "gate" in printed
