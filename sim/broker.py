@@ -20,7 +20,7 @@ from typing import Any
 import simpy
 
 from orchestrator.effects import Publish
-from orchestrator.errors import CallError
+from orchestrator.errors import CallError, Throttled
 from orchestrator.events import Handler, Message
 from orchestrator.resilience import RetryPolicy, backoff
 from sim.driver import Runtime
@@ -163,6 +163,11 @@ class Broker:
                 )
             self._settle(sub, message.key)
             return
-        delay = backoff(self.redelivery, message.attempt, f"{message.topic}:{message.key}")
+        # A consumer throttled on its last try passes the vendor's Retry-After on:
+        # redelivering sooner would only be throttled again.
+        retry_after = exc.retry_after if isinstance(exc, Throttled) else None
+        delay = backoff(
+            self.redelivery, message.attempt, f"{message.topic}:{message.key}", retry_after
+        )
         again = Message(message.topic, message.key, message.payload, message.attempt + 1)
         self.env.timeout(delay).callbacks.append(lambda _: self._dispatch(sub, again))

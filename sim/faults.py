@@ -64,6 +64,8 @@ class Faults:
         in_flight: Calls the vendor is working on now.
         peak: The most calls it ever worked on at once.
         seen: Calls that reached the system at all.
+        early_retries: Retries of a throttled call (same idempotency key) that came
+            back before the Retry-After the vendor sent had passed.
     """
 
     def __init__(
@@ -92,6 +94,8 @@ class Faults:
         self.in_flight = 0
         self.peak = 0
         self.seen = 0
+        self.embargo: dict[str, float] = {}
+        self.early_retries = 0
 
     def __call__(
         self, operation: str, params: Mapping[str, Any], key: str | None, now: float
@@ -106,6 +110,10 @@ class Faults:
             self.peak = self.in_flight
         batch = self.latency.batch
         latency = batch.pop() if batch else self.latency.refill()
+        if self.embargo and key is not None:
+            until = self.embargo.pop(key, None)
+            if until is not None and now < until:
+                self.early_retries += 1  # back before the Retry-After we sent
         if self.script:
             scripted = self.script.get(self.seen)
             if scripted is not None:
@@ -125,7 +133,10 @@ class Faults:
             if tokens < 1.0:
                 self.tokens = tokens
                 wait = (1.0 - tokens) / self.refill
-                return 429, _TOO_MANY, wait, latency * EDGE_FRACTION, False
+                edge = latency * EDGE_FRACTION
+                if key is not None:
+                    self.embargo[key] = now + edge + wait
+                return 429, _TOO_MANY, wait, edge, False
             self.tokens = tokens - 1.0
         lost = False
         if self.lost_rate:

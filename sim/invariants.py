@@ -11,6 +11,7 @@ the violations it finds, as sentences; an empty list means the property holds.
 2. One effect per step: however many retries and redeliveries, each deal has at
    most one sales order, subscription, entitlement, onboarding case and invoice.
 3. Concurrency: no vendor ever worked on more calls at once than its limit.
+4. Retry-After: no throttled call came back before the time the vendor gave.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ __all__ = [
     "Footprint",
     "concurrency_violations",
     "duplicate_effects",
+    "early_retries",
     "footprints",
     "saga_violations",
 ]
@@ -126,3 +128,12 @@ def concurrency_violations(world: World) -> list[str]:
         if limit and line.faults.peak > limit:
             problems.append(f"{name} saw {line.faults.peak} concurrent calls (limit {limit})")
     return problems
+
+
+def early_retries(world: World) -> list[str]:
+    """Property 4: every throttled write waited out its Retry-After."""
+    return [
+        f"{name} saw {line.faults.early_retries} retries before their Retry-After"
+        for name, line in world.lines.items()
+        if line.faults.early_retries
+    ]

@@ -19,7 +19,12 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from sim.faults import ScriptedFault
-from sim.invariants import concurrency_violations, duplicate_effects, saga_violations
+from sim.invariants import (
+    concurrency_violations,
+    duplicate_effects,
+    early_retries,
+    saga_violations,
+)
 from sim.world import World
 from tests.support import quiet_scenario
 
@@ -171,3 +176,87 @@ def test_short_timeouts_let_a_bulkhead_overrun_the_vendor() -> None:
     # Callers give up after 300ms and free their slots; the vendor works on.
     flooded = crowded(36_000, 600, "sync_chain", True, {}, timeout="300ms")
     assert any("concurrent calls" in p for p in concurrency_violations(flooded))
+
+
+# --- rate limits: Retry-After is honoured -----------------------------------------------
+
+budgets = st.tuples(st.floats(0.2, 5.0), st.integers(1, 4))
+"""A vendor's token bucket: (requests per second, burst)."""
+
+
+def throttled(
+    rate: float, bucket: tuple[float, int], pattern: str, honour: bool, system: str
+) -> World:
+    """Busy deals against one vendor with a tight token bucket."""
+    per_second, burst = bucket
+    retry = {"max_attempts": 6, "base": "200ms", "cap": "5s", "honor_retry_after": honour}
+    scenario = quiet_scenario(
+        pattern=pattern,
+        workload={"arrivals_per_hour": rate, "accounts": 20, "inactive_account_rate": 0},
+        systems={
+            **quiet_scenario().systems.model_dump(),
+            system: {"latency": "100ms", "rate_limit": {"per_second": per_second, "burst": burst}},
+        },
+        policy={**quiet_scenario().policy.model_dump(), "retry": retry},
+    )
+    world = World(scenario, 1, pattern)
+    world.run(orders=20)
+    return world
+
+
+@given(
+    rate=st.floats(3_600, 36_000),
+    bucket=budgets,
+    pattern=st.sampled_from(PATTERNS),
+    system=st.sampled_from(("erp", "billing", "support")),
+)
+def test_throttled_calls_wait_out_retry_after(
+    rate: float, bucket: tuple[float, int], pattern: str, system: str
+) -> None:
+    world = throttled(rate, bucket, pattern, True, system)
+    assert early_retries(world) == []
+    assert saga_violations(world) == []
+
+
+def test_ignoring_retry_after_comes_back_too_early() -> None:
+    rate, bucket = find(
+        st.tuples(st.floats(3_600, 36_000), budgets),
+        lambda args: bool(early_retries(throttled(*args, "sync_chain", False, "billing"))),
+        settings=SEARCH,
+    )
+    assert early_retries(throttled(rate, bucket, "sync_chain", True, "billing")) == []
+
+
+# --- liveness after healing: outages end, every deal ends, no drift ----------------------
+
+outages = st.lists(
+    st.tuples(
+        st.sampled_from(SYSTEMS),
+        st.integers(0, 600),
+        st.integers(30, 1800),
+        st.sampled_from(("down", "degraded", "read_only")),
+    ),
+    max_size=3,
+)
+"""Outage windows: (system, start s, duration s, mode), all within the first 40 minutes."""
+
+
+@given(windows=outages, pattern=st.sampled_from(PATTERNS), seed=st.integers(1, 50))
+def test_after_outages_every_deal_ends_and_the_books_agree(
+    windows: list[tuple[str, int, int, str]], pattern: str, seed: int
+) -> None:
+    systems = quiet_scenario().systems.model_dump()
+    for system, start, duration, mode in windows:
+        systems[system]["outages"].append({"start": start, "duration": duration, "mode": mode})
+    scenario = quiet_scenario(
+        pattern=pattern,
+        systems=systems,
+        policy={**quiet_scenario().policy.model_dump(), "breaker": {"cool_down": "20s"}},
+    )
+    world = World(scenario, seed, pattern)
+    world.run(orders=12)
+    assert world.recorder.pending == {}  # every deal ended
+    assert saga_violations(world) == []
+    assert duplicate_effects(world) == []
+    metrics = world.result()["metrics"]
+    assert metrics["data_quality_exceptions"] == 0, metrics["audit"]

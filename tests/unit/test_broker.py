@@ -9,7 +9,7 @@ import pytest
 import simpy
 
 from orchestrator.effects import NOW, Publish, Sleep, Workflow
-from orchestrator.errors import Unavailable
+from orchestrator.errors import Throttled, Unavailable
 from orchestrator.events import Message
 from orchestrator.resilience import RetryPolicy, backoff
 from sim.broker import Broker
@@ -207,3 +207,26 @@ def test_each_subscription_gets_its_own_copy() -> None:
     desk.env.run()
     assert sorted(other) == [("D-1", 0.0), ("D-2", 0.0)]
     assert sorted(n for _, n, *_ in desk.log) == [1, 2]
+
+
+def test_a_throttled_consumer_is_redelivered_no_sooner_than_retry_after() -> None:
+    env = simpy.Environment()
+    runtime = Runtime(env, {})
+    broker = Broker(runtime, RetryPolicy(base=1.0, jitter="none"), max_deliveries=3)
+    runtime.sink = broker
+    starts: list[tuple[int, float]] = []
+
+    def handle(message: Message) -> Workflow:
+        starts.append((message.attempt, (yield NOW)))
+        if message.attempt == 1:
+            raise Throttled("billing", "createSubscription", 429, "", retry_after=40.0)
+
+    broker.subscribe(TOPIC, handle, 1)
+
+    def publisher() -> Workflow:
+        yield Publish(TOPIC, "D-1", {"n": 1})
+
+    runtime.start(publisher())
+    env.run()
+    # Retry-After (40 s) plus the broker's own backoff (1 s), not the backoff alone
+    assert starts == [(1, 0.0), (2, 41.0)]
