@@ -82,7 +82,7 @@ class _Canned:
         self.in_flight += 1
         return 200, CANNED, None, self.latency(), False
 
-    def finish(self, _event: object) -> None:
+    def done(self, _event: object = None) -> None:
         self.in_flight -= 1
 
 

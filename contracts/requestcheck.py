@@ -7,17 +7,16 @@ request body schema of the matching content type.
 
 from __future__ import annotations
 
-import contextlib
 import json
 from contextlib import suppress
 from typing import Any
 
 from contracts import findings as fd
 from contracts.findings import Finding, Location
-from contracts.openapi import OpenAPIDocument, Operation, Parameter
+from contracts.openapi import Operation, Parameter
 from contracts.pactfile import Interaction
 from contracts.schema import SchemaReader, SchemaRef
-from contracts.validation import Validation
+from contracts.validation import DocumentCheck
 
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
 
@@ -65,18 +64,8 @@ def media_match(documented: list[str], content_type: str | None, body: Any) -> s
     return None
 
 
-class RequestCheck:
-    """Checks pact requests against one document.
-
-    Args:
-        document: The candidate document.
-        validation: Schema validation for it.
-    """
-
-    def __init__(self, document: OpenAPIDocument, validation: Validation) -> None:
-        self.document = document
-        self.validation = validation
-        self.reader = SchemaReader(document)
+class RequestCheck(DocumentCheck):
+    """Checks pact requests against one document."""
 
     def check(
         self, interaction: Interaction, operation: Operation, path_params: dict[str, str]
@@ -237,10 +226,10 @@ def _coerce(values: list[str], reader: SchemaReader, ref: SchemaRef) -> Any:
 
 def _scalar(text: str, types: frozenset[str]) -> Any:
     if "integer" in types:
-        with contextlib.suppress(ValueError):  # not an integer: try the next type
+        with suppress(ValueError):  # not an integer: try the next type
             return int(text)
     if "number" in types:
-        with contextlib.suppress(ValueError):
+        with suppress(ValueError):
             return float(text)
     if "boolean" in types and text.lower() in ("true", "false"):
         return text.lower() == "true"

@@ -19,11 +19,11 @@ from typing import Any
 from contracts import findings as fd
 from contracts.findings import Finding, Location
 from contracts.matchers import Expectation, MatchingRules, Token, json_type
-from contracts.openapi import OpenAPIDocument, Operation
+from contracts.openapi import Operation
 from contracts.pactfile import Interaction
 from contracts.requestcheck import label, media_match
-from contracts.schema import SchemaReader, SchemaRef
-from contracts.validation import Validation
+from contracts.schema import SchemaRef
+from contracts.validation import DocumentCheck
 
 _IGNORED = {
     "required",
@@ -52,18 +52,8 @@ _VALUE_KEYWORDS = {
 }
 
 
-class ResponseCheck:
-    """Checks pact responses against one document.
-
-    Args:
-        document: The candidate document.
-        validation: Schema validation for it.
-    """
-
-    def __init__(self, document: OpenAPIDocument, validation: Validation) -> None:
-        self.document = document
-        self.validation = validation
-        self.reader = SchemaReader(document)
+class ResponseCheck(DocumentCheck):
+    """Checks pact responses against one document."""
 
     def check(self, interaction: Interaction, operation: Operation) -> list[Finding]:
         """All response-side problems of one interaction.

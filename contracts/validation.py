@@ -30,6 +30,20 @@ _URI = "urn:lifecycle-sandbox:document"
 Mode = Literal["read", "write"]
 
 
+class DocumentCheck:
+    """Base of the request and response checks: one candidate document and its validation.
+
+    Args:
+        document: The candidate document.
+        validation: Schema validation for it.
+    """
+
+    def __init__(self, document: OpenAPIDocument, validation: Validation) -> None:
+        self.document = document
+        self.validation = validation
+        self.reader = SchemaReader(document)
+
+
 class Validation:
     """Validates instances against schemas of one document.
 

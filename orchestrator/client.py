@@ -93,29 +93,19 @@ class Client:
                         closed_in = breaker.retry_at() - now
                         raise CircuitOpen(system, operation, 0, "CIRCUIT_OPEN")
                 result = yield Call(system, operation, params, key, policy.timeout, attempt)
-            except Throttled as exc:
-                if breaker is not None:
-                    breaker.success()  # it answered: up, just busy
-                if attempt >= retry.max_attempts:
-                    exc.maybe_committed = unknown
-                    raise
-                retry_after = exc.retry_after
-            except CircuitOpen as exc:
-                if attempt >= retry.max_attempts:
-                    exc.maybe_committed = unknown
-                    raise
-            except Retryable as exc:
-                if breaker is not None:
-                    breaker.failure((yield NOW))
+            except CallError as exc:
                 unknown = unknown or exc.maybe_committed
-                if attempt >= retry.max_attempts:
+                retryable = isinstance(exc, Retryable)
+                if breaker is not None and type(exc) is not CircuitOpen:
+                    if retryable and not isinstance(exc, Throttled):
+                        breaker.failure((yield NOW))
+                    else:
+                        breaker.success()  # it answered: up, perhaps busy
+                if not retryable or attempt >= retry.max_attempts:
                     exc.maybe_committed = unknown
                     raise
-            except CallError as exc:  # a business answer: the system is up
-                if breaker is not None:
-                    breaker.success()
-                exc.maybe_committed = unknown
-                raise
+                if isinstance(exc, Throttled):
+                    retry_after = exc.retry_after
             else:
                 if breaker is not None:
                     breaker.success()

@@ -21,7 +21,6 @@ __all__ = [
     "ORDER_FAILED",
     "ORDER_LIVE",
     "ORDER_REJECTED",
-    "TERMINAL",
     "XREF_STALE",
     "Handler",
     "Message",
@@ -43,11 +42,6 @@ ORDER_ABANDONED: Final = "order.abandoned"
 """The saga failed and compensation is switched off: partial state stays behind."""
 XREF_STALE: Final = "account.xref_stale"
 """The CRM account's cross-reference could not be written back; a person must."""
-
-TERMINAL: Final = frozenset(
-    {ORDER_LIVE, ORDER_COMPENSATED, ORDER_ESCALATED, ORDER_REJECTED, ORDER_FAILED, ORDER_ABANDONED}
-)
-"""Topics that end a deal's story."""
 
 
 class Message(NamedTuple):

@@ -25,7 +25,7 @@ from orchestrator.events import Handler, Message
 from orchestrator.resilience import RetryPolicy, backoff
 from sim.driver import Runtime
 
-__all__ = ["Broker", "DeadLetter", "Subscription"]
+__all__ = ["DEAD_LETTERED", "Broker", "DeadLetter", "Subscription"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +42,9 @@ class DeadLetter:
     reason: str
     at: float
 
+
+DEAD_LETTERED = "dlq"
+"""The topic taps see when the broker gives up on a message."""
 
 Tap = Callable[[str, str, Any, float], None]
 """Sees every published event: ``(topic, key, payload, now)``."""
@@ -159,7 +162,10 @@ class Broker:
             self.dlq.append(DeadLetter(message, str(exc), self.env.now))
             for observe in self.taps:
                 observe(
-                    "dlq", message.key, {"topic": message.topic, "reason": str(exc)}, self.env.now
+                    DEAD_LETTERED,
+                    message.key,
+                    {"topic": message.topic, "reason": str(exc)},
+                    self.env.now,
                 )
             self._settle(sub, message.key)
             return

@@ -158,9 +158,30 @@ def _write_json(path: Path | None, document: dict[str, Any]) -> str | None:
     return None
 
 
-def _check_span(duration: str | None, orders: int | None) -> None:
+def _prepare(duration: str | None, orders: int | None, json_path: Path | None) -> float | None:
+    """Check the flags every run shares, before any work; the duration in seconds."""
     if duration is not None and orders is not None:
         fail("--orders and --duration exclude each other; pass one of them")
+    _check_json_path(json_path)
+    return _duration(duration)
+
+
+def _report(
+    loaded: Scenario,
+    results: list[dict[str, Any]],
+    json_path: Path | None,
+    document: dict[str, Any],
+) -> None:
+    """Write the JSON, print the tables, and exit as the runs ended."""
+    unwritten = _write_json(json_path, document)
+    out.print(metrics_table(results, f"{loaded.name}, seed {results[0]['seed']}"))
+    out.print(systems_table(results))
+    for result in results:
+        out.print(f"trace hash {result['pattern']} {result['trace_hash']}", highlight=False)
+    if unwritten:
+        fail(unwritten)
+    if results[-1]["interrupted"]:
+        raise typer.Exit(130)
 
 
 @app.command()
@@ -176,21 +197,12 @@ def run(
     json_path: JsonOpt = None,
 ) -> None:
     """Run one scenario with one integration pattern and print its metrics."""
-    _check_span(duration, orders)
-    _check_json_path(json_path)
+    seconds = _prepare(duration, orders, json_path)
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
-    seconds = _duration(duration)
     loaded = _scenario(scenario)
     result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders)
-    unwritten = _write_json(json_path, result)
-    out.print(metrics_table([result], f"{loaded.name}, seed {result['seed']}"))
-    out.print(systems_table([result]))
-    out.print(f"trace hash {result['trace_hash']}", highlight=False)
-    if unwritten:
-        fail(unwritten)
-    if result["interrupted"]:
-        raise typer.Exit(130)
+    _report(loaded, [result], json_path, result)
 
 
 @app.command()
@@ -205,24 +217,15 @@ def compare(
     json_path: JsonOpt = None,
 ) -> None:
     """Run one scenario through several patterns and compare them side by side."""
-    _check_span(duration, orders)
-    _check_json_path(json_path)
+    seconds = _prepare(duration, orders, json_path)
     names = _patterns(patterns)
-    seconds = _duration(duration)
     loaded = _scenario(scenario)
     results: list[dict[str, Any]] = []
     for name in names:
-        result = _simulate(loaded, seed, name, seconds, orders)
-        results.append(result)
-        if result["interrupted"]:
+        results.append(_simulate(loaded, seed, name, seconds, orders))
+        if results[-1]["interrupted"]:
             break
-    unwritten = _write_json(json_path, {"results": results})
-    out.print(metrics_table(results, f"{loaded.name}, seed {results[0]['seed']}"))
-    out.print(systems_table(results))
-    if unwritten:
-        fail(unwritten)
-    if results[-1]["interrupted"]:
-        raise typer.Exit(130)
+    _report(loaded, results, json_path, {"results": results})
 
 
 @app.command()

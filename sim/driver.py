@@ -142,13 +142,13 @@ class Runtime:
                 timeout = effect.timeout
                 if latency < timeout:
                     yield env.timeout(latency)
-                    faults.in_flight -= 1  # done()
+                    faults.done()
                     if lost:  # the response got lost on its way back
                         yield env.timeout(timeout - latency)
                 else:
                     # The caller gives up; the vendor, which cannot know, works on.
                     lost = True
-                    env.timeout(latency).callbacks.append(faults.finish)
+                    env.timeout(latency).callbacks.append(faults.done)
                     yield env.timeout(timeout)
                 if bulkhead is not None:
                     bulkhead.release()

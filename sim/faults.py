@@ -148,12 +148,8 @@ class Faults:
         status, body = self.vendor(operation, params, key, now)
         return status, body, None, latency, lost
 
-    def done(self) -> None:
-        """The vendor finished working on one call."""
-        self.in_flight -= 1
-
-    def finish(self, _event: object) -> None:
-        """``done`` as a SimPy event callback (for calls the caller abandoned)."""
+    def done(self, _event: object = None) -> None:
+        """The vendor finished working on one call (also usable as an event callback)."""
         self.in_flight -= 1
 
     def _scripted(

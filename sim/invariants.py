@@ -17,14 +17,14 @@ the violations it finds, as sentences; an empty list means the property holds.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from sim.world import World
 
 __all__ = [
     "Footprint",
+    "Record",
     "concurrency_violations",
     "duplicate_effects",
     "early_retries",
@@ -33,19 +33,19 @@ __all__ = [
 ]
 
 
-@dataclass
-class Footprint:
-    """Everything one deal left in the vendors' records.
+class Record(NamedTuple):
+    """One record a deal left at a vendor."""
 
-    Each step maps to ``(created seq, undone seq or 0, live?)`` per record.
-    """
+    created: int
+    """Ledger sequence number of its creation."""
+    undone: int
+    """Ledger sequence number of its undo (cancel, revoke, close, void), or 0."""
+    live: bool
+    """Whether it still stands."""
 
-    deal: str
-    steps: dict[str, list[tuple[int, int, bool]]] = field(default_factory=dict)
 
-    def add(self, step: str, created: int, undone: int, live: bool) -> None:
-        """Note one record of ``step``."""
-        self.steps.setdefault(step, []).append((created, undone, live))
+Footprint = dict[str, list[Record]]
+"""Step name -> the records of that step one deal left behind."""
 
 
 STEPS = ("order", "subscription", "entitlement", "onboarding", "invoice")
@@ -54,31 +54,31 @@ STEPS = ("order", "subscription", "entitlement", "onboarding", "invoice")
 
 def footprints(world: World) -> dict[str, Footprint]:
     """Deal id -> the records it left in the ERP, billing, provisioning and support."""
-    found: dict[str, Footprint] = defaultdict(lambda: Footprint(""))
+    found: defaultdict[str, Footprint] = defaultdict(lambda: defaultdict(list))
     erp = world.erp
     deal_of = {order.id: order.external_id for order in erp.orders.values()}
-    for order in erp.orders.values():
-        fp = found[order.external_id]
-        fp.deal = order.external_id
-        fp.add("order", order.created_seq, order.cancelled_seq, order.status != "cancelled")
-    for invoice in erp.invoices.values():
-        found[deal_of[invoice.sales_order_id]].add(
-            "invoice", invoice.created_seq, invoice.voided_seq, invoice.status != "voided"
-        )
     sub_deal = {}
+    for order in erp.orders.values():
+        found[order.external_id]["order"].append(
+            Record(order.created_seq, order.cancelled_seq, order.status != "cancelled")
+        )
+    for invoice in erp.invoices.values():
+        found[deal_of[invoice.sales_order_id]]["invoice"].append(
+            Record(invoice.created_seq, invoice.voided_seq, invoice.status != "voided")
+        )
     for sub in world.billing.subscriptions.values():
         sub_deal[sub.id] = deal_of[sub.sales_order_id]
-        found[sub_deal[sub.id]].add(
-            "subscription", sub.created_seq, sub.cancelled_seq, sub.status == "active"
+        found[sub_deal[sub.id]]["subscription"].append(
+            Record(sub.created_seq, sub.cancelled_seq, sub.status == "active")
         )
     for ent in world.provisioning.entitlements.values():
-        found[sub_deal[ent.subscription_id]].add(
-            "entitlement", ent.created_seq, ent.revoked_seq, ent.status == "active"
+        found[sub_deal[ent.subscription_id]]["entitlement"].append(
+            Record(ent.created_seq, ent.revoked_seq, ent.status == "active")
         )
     for case in world.support.cases.values():
         if case.type == "onboarding":
-            found[deal_of[case.sales_order_id]].add(
-                "onboarding", case.created_seq, case.closed_seq, case.status == "open"
+            found[deal_of[case.sales_order_id]]["onboarding"].append(
+                Record(case.created_seq, case.closed_seq, case.status == "open")
             )
     return dict(found)
 
@@ -89,21 +89,21 @@ def saga_violations(world: World) -> list[str]:
     ended = world.recorder.ended
     prints = footprints(world)
     for deal, ending in ended.items():
-        fp = prints.get(deal, Footprint(deal))
+        fp = prints.get(deal, {})
         if ending == "escalated":
             continue
         if ending == "completed":
-            missing = [s for s in STEPS if not any(live for *_, live in fp.steps.get(s, []))]
+            missing = [s for s in STEPS if not any(r.live for r in fp.get(s, []))]
             if missing:
                 problems.append(f"{deal} went live but has no live {', '.join(missing)}")
             continue
-        left = [s for s in STEPS if any(r[2] for r in fp.steps.get(s, []))]
+        left = [s for s in STEPS if any(r.live for r in fp.get(s, []))]
         if left:
             problems.append(f"{deal} ended {ending} but its {', '.join(left)} still stand")
             continue
-        undone = [r for s in STEPS for r in fp.steps.get(s, []) if r[1]]
-        by_commit = sorted(undone, key=lambda r: r[0])
-        if [r[1] for r in by_commit] != sorted((r[1] for r in by_commit), reverse=True):
+        undone = [r for s in STEPS for r in fp.get(s, []) if r.undone]
+        undo_order = [r.undone for r in sorted(undone)]  # records sort by creation
+        if undo_order != sorted(undo_order, reverse=True):
             problems.append(f"{deal} was compensated out of reverse commit order")
     for deal in world.recorder.pending:
         problems.append(f"{deal} never ended")
@@ -114,7 +114,7 @@ def duplicate_effects(world: World) -> list[str]:
     """Property 2: at most one record per deal and step."""
     problems = []
     for deal, fp in footprints(world).items():
-        for step, records in fp.steps.items():
+        for step, records in fp.items():
             if len(records) > 1:
                 problems.append(f"{deal} has {len(records)} {step} records")
     return problems

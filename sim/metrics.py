@@ -25,6 +25,7 @@ from orchestrator.events import (
     ORDER_REJECTED,
     XREF_STALE,
 )
+from sim.broker import DEAD_LETTERED
 
 __all__ = ["Recorder", "quantiles"]
 
@@ -35,7 +36,7 @@ ENDINGS = {
     ORDER_REJECTED: "rejected",
     ORDER_FAILED: "failed",
     ORDER_ABANDONED: "abandoned",
-    "dlq": "escalated",
+    DEAD_LETTERED: "escalated",
 }
 """Terminal topic -> how the deal ended."""
 

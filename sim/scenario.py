@@ -10,7 +10,7 @@ reported with the file, the line and the field, and what was expected.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 SystemName = Literal["crm", "erp", "billing", "provisioning", "support"]
-SYSTEMS: tuple[SystemName, ...] = ("crm", "erp", "billing", "provisioning", "support")
+SYSTEMS: tuple[SystemName, ...] = get_args(SystemName)
+"""Every system a scenario configures, in report order."""
 
 
 class Plan(Strict):

@@ -14,8 +14,9 @@ from typing import Any
 
 from orchestrator.effects import Call, Now, Publish, Sleep, Workflow
 from sim.scenario import Scenario
+from sim.systems import Erp
 
-__all__ = ["Plan", "quiet_scenario"]
+__all__ = ["Plan", "customer_params", "erp_with_customer", "quiet_scenario"]
 
 
 class Plan:
@@ -113,3 +114,22 @@ def quiet_scenario(**overrides: Any) -> Scenario:
     }
     data.update(overrides)
     return Scenario.model_validate(data)
+
+
+def customer_params(external_id: str = "ACC-000001") -> dict[str, Any]:
+    """The ``upsertCustomer`` body for a CRM account."""
+    return {
+        "externalId": external_id,
+        "companyName": "Acme",
+        "email": "billing@acme.example.com",
+        "currency": "USD",
+        "crmAccountId": external_id,
+    }
+
+
+def erp_with_customer(**kwargs: Any) -> Erp:
+    """An ERP model (built with ``kwargs``) holding customer ``CUS-000001``."""
+    erp = Erp(**kwargs)
+    status, _ = erp("upsertCustomer", customer_params(), None, 0.0)
+    assert status == 200
+    return erp

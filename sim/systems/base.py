@@ -140,9 +140,7 @@ class Vendor:
             ``(status, body)``.
         """
         if key is not None:
-            stored = self.keys.get(key)
-            if stored is None or now - stored[2] >= self.idempotency_ttl:
-                stored = self._stored(key, now)  # older generation, expiry, rotation
+            stored = self._stored(key, now)
             if stored is not None:
                 if stored[0] != params:
                     self.key_conflicts += 1

@@ -10,7 +10,7 @@ from sim.audit import CHECKS, audit
 from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support
 from sim.systems.crm import Account
 from sim.world import World
-from tests.support import quiet_scenario
+from tests.support import customer_params, quiet_scenario
 
 
 class Books:
@@ -24,18 +24,7 @@ class Books:
         self.provisioning = Provisioning(ledger=ledger)
         self.support = Support(ledger=ledger)
         self.crm.add(Account("ACC-1", "Acme", "billing@acme.example.com", "USD"))
-        self.erp(
-            "upsertCustomer",
-            {
-                "externalId": "ACC-1",
-                "companyName": "Acme",
-                "email": "billing@acme.example.com",
-                "currency": "USD",
-                "crmAccountId": "ACC-1",
-            },
-            None,
-            0.0,
-        )
+        self.erp("upsertCustomer", customer_params("ACC-1"), None, 0.0)
 
     def order(self, deal: str) -> str:
         lines = [{"sku": "PRO", "quantity": 2, "unitPrice": 10.0}]

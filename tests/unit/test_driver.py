@@ -11,25 +11,14 @@ import simpy
 
 from orchestrator.effects import NOW, Call, Publish, Sleep, Workflow
 from orchestrator.errors import Rejected, Throttled, TimeoutUnknown, Unavailable
+from sim.bulkhead import Bulkhead
 from sim.driver import Line, Runtime
 from sim.faults import Faults, ScriptedFault, latency_sampler
 from sim.knobs import Latency, SystemKnobs
 from sim.rng import Streams
 from sim.systems import Erp
 from sim.trace import Trace
-
-try:
-    from sim.bulkhead import Bulkhead
-except ImportError:  # older runtimes took a plain simpy.Resource as the bulkhead
-    Bulkhead = simpy.Resource  # type: ignore[assignment,misc]
-
-CUSTOMER = {
-    "externalId": "ACC-000001",
-    "companyName": "Acme",
-    "email": "billing@acme.example.com",
-    "currency": "USD",
-    "crmAccountId": "ACC-000001",
-}
+from tests.support import customer_params
 
 
 def _order(n: int = 1) -> dict[str, Any]:
@@ -59,7 +48,7 @@ class World:
         knobs.setdefault("latency", "300ms")
         self.env = simpy.Environment()
         self.erp = Erp(refuse=(lambda: True) if refuse else None)
-        self.erp("upsertCustomer", CUSTOMER, None, 0.0)
+        self.erp("upsertCustomer", customer_params(), None, 0.0)
         self.knobs = SystemKnobs.model_validate(knobs)
         self.faults = Faults(self.erp, self.knobs, Streams(seed), script)
         resource = Bulkhead(self.env, bulkhead) if bulkhead else None

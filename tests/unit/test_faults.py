@@ -11,22 +11,9 @@ import pytest
 from sim.faults import EDGE_FRACTION, Faults, latency_sampler
 from sim.knobs import Latency, SystemKnobs
 from sim.rng import Streams
-from sim.systems import Crm, Erp
+from sim.systems import Crm
 from sim.systems.base import Vendor
-
-CUSTOMER = {
-    "externalId": "ACC-000001",
-    "companyName": "Acme",
-    "email": "billing@acme.example.com",
-    "currency": "USD",
-    "crmAccountId": "ACC-000001",
-}
-
-
-def _erp() -> Erp:
-    erp = Erp()
-    erp("upsertCustomer", CUSTOMER, None, 0.0)
-    return erp
+from tests.support import erp_with_customer
 
 
 def _order(n: int = 1) -> dict[str, Any]:
@@ -41,7 +28,9 @@ def _order(n: int = 1) -> dict[str, Any]:
 def _faults(vendor: Vendor | None = None, seed: int = 1, **knobs: Any) -> Faults:
     knobs.setdefault("latency", "100ms")
     script = knobs.pop("script", None)
-    return Faults(vendor or _erp(), SystemKnobs.model_validate(knobs), Streams(seed), script)
+    return Faults(
+        vendor or erp_with_customer(), SystemKnobs.model_validate(knobs), Streams(seed), script
+    )
 
 
 def _write(faults: Faults, now: float, n: int = 1) -> tuple[Any, ...]:
@@ -339,7 +328,7 @@ def test_same_seed_same_weather_whatever_else_exists() -> None:
         crm = None
         if noise:  # another system on the same streams must not shift the ERP's dice
             crm = Faults(Crm(), SystemKnobs.model_validate(knobs), streams)
-        faults = Faults(_erp(), SystemKnobs.model_validate(knobs), streams)
+        faults = Faults(erp_with_customer(), SystemKnobs.model_validate(knobs), streams)
         out = []
         for n in range(300):
             if crm is not None:

@@ -9,22 +9,13 @@ import pytest
 
 from sim.systems import VENDORS, Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
 from sim.systems.crm import Account
+from tests.support import customer_params, erp_with_customer
 
 DAY = 86400.0
 
 
 def _account(account_id: str = "ACC-000001", status: str = "active") -> Account:
     return Account(account_id, "Acme", "billing@acme.example.com", "USD", status)
-
-
-def _customer_params(external_id: str = "ACC-000001") -> dict[str, Any]:
-    return {
-        "externalId": external_id,
-        "companyName": "Acme",
-        "email": "billing@acme.example.com",
-        "currency": "USD",
-        "crmAccountId": external_id,
-    }
 
 
 def _order_params(customer_id: str, deal: str = "D-000001", quantity: int = 3) -> dict[str, Any]:
@@ -68,10 +59,7 @@ def _case_params(order: str = "SO-000001") -> dict[str, Any]:
 
 
 def _erp_with_customer(**kwargs: Any) -> tuple[Erp, str]:
-    erp = Erp(**kwargs)
-    status, body = erp("upsertCustomer", _customer_params(), None, 0.0)
-    assert status == 200
-    return erp, body["id"]
+    return erp_with_customer(**kwargs), "CUS-000001"
 
 
 class Dice:
@@ -125,9 +113,9 @@ def test_crm_unknown_account_is_404() -> None:
 
 def test_erp_upsert_customer_is_naturally_idempotent() -> None:
     erp = Erp()
-    _, first = erp("upsertCustomer", _customer_params(), None, 0.0)
-    _, again = erp("upsertCustomer", _customer_params(), None, 5.0)
-    _, other = erp("upsertCustomer", _customer_params("ACC-000002"), None, 6.0)
+    _, first = erp("upsertCustomer", customer_params(), None, 0.0)
+    _, again = erp("upsertCustomer", customer_params(), None, 5.0)
+    _, other = erp("upsertCustomer", customer_params("ACC-000002"), None, 6.0)
     assert first["id"] == again["id"] == "CUS-000001"
     assert other["id"] == "CUS-000002"
     assert len(erp.customers) == 2
