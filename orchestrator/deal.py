@@ -1,14 +1,17 @@
-"""The input of the lifecycle: a deal that sales just closed in the CRM."""
+"""The input of the lifecycle: a deal that sales just closed in the CRM.
+
+Deals are named tuples, like effects: immutable values, cheap to make by the
+ten thousand.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["Deal", "Line"]
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     """One product line of a deal."""
 
     sku: str
@@ -16,8 +19,7 @@ class Line:
     unit_price: float
 
 
-@dataclass(frozen=True, slots=True)
-class Deal:
+class Deal(NamedTuple):
     """A closed-won opportunity, the trigger of quote-to-cash.
 
     Attributes:

@@ -30,16 +30,19 @@ UndoFor = Callable[[Mapping[str, Any]], tuple[str, str, Mapping[str, Any]]]
 class Undo(NamedTuple):
     """How to undo one committed (or possibly committed) step.
 
-    For a certain step, ``system.operation(params)`` is the undo call. For an
-    uncertain one, it is the original create, and ``undo_for`` turns the create's
-    replayed response into the undo call.
+    ``system.operation(params)`` is the step's create (blank for a step committed by
+    an earlier workflow, see ``Saga.did``). ``body`` is what the create answered,
+    and ``undo_for(body)`` is the call that undoes it: worked out only when the saga
+    walks back, since most sagas never do. An uncertain step (the create's outcome is
+    unknown) has no ``body`` yet: compensation replays the create with its key first.
     """
 
     step: str
     system: str
     operation: str
     params: Mapping[str, Any]
-    undo_for: UndoFor | None = None
+    undo_for: UndoFor
+    body: Mapping[str, Any] | None = None
 
 
 class Escalated(Exception):
@@ -70,9 +73,9 @@ class Saga:
     client: Client
     done: list[Undo] = field(default_factory=list)
 
-    def did(self, step: str, system: str, operation: str, params: Mapping[str, Any]) -> None:
-        """Record that ``step`` committed and is undone by ``system.operation(params)``."""
-        self.done.append(Undo(step, system, operation, params))
+    def did(self, step: str, body: Mapping[str, Any], undo_for: UndoFor) -> None:
+        """Record that ``step`` committed earlier, answering ``body``; ``undo_for`` undoes it."""
+        self.done.append(Undo(step, "", "", {}, undo_for, body))
 
     def step(
         self,
@@ -97,7 +100,7 @@ class Saga:
             if exc.maybe_committed:
                 self.done.append(Undo(step, system, operation, params, undo_for))
             raise
-        self.done.append(Undo(step, *undo_for(body)))
+        self.done.append(Undo(step, system, operation, params, undo_for, body))
         return body
 
     def compensate(self) -> Workflow:
@@ -119,7 +122,8 @@ class Saga:
         while self.done:
             undo = self.done[-1]
             try:
-                if undo.undo_for is not None:
+                body = undo.body
+                if body is None:
                     try:
                         body = yield from client.call(
                             self.workflow_id,
@@ -132,14 +136,9 @@ class Saga:
                     except Rejected:
                         self.done.pop()  # the vendor says it never committed
                         continue
-                    undo = Undo(undo.step, *undo.undo_for(body))
+                system, operation, params = undo.undo_for(body)
                 yield from client.call(
-                    self.workflow_id,
-                    f"{undo.step}:undo",
-                    undo.system,
-                    undo.operation,
-                    undo.params,
-                    retry=retry,
+                    self.workflow_id, f"{undo.step}:undo", system, operation, params, retry=retry
                 )
             except CallError as exc:
                 raise Escalated(str(exc), tuple(reversed(self.done))) from exc

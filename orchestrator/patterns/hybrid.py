@@ -18,7 +18,13 @@ from orchestrator.errors import CallError, Retryable
 from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Handler, Message
 from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
-from orchestrator.workflows.quote_to_cash import commit, commitment_payload, fulfil, restore
+from orchestrator.workflows.quote_to_cash import (
+    cancel_order,
+    commit,
+    commitment_payload,
+    fulfil,
+    restore,
+)
 
 __all__ = ["Hybrid"]
 
@@ -55,7 +61,7 @@ class Hybrid:
         done = restore(message.payload)
         deal_id = done.deal.id
         saga = Saga(deal_id, self.client)
-        saga.did("order", "erp", "cancelSalesOrder", {"id": done.order_id})
+        saga.did("order", {"id": done.order_id}, cancel_order)
         try:
             invoice = yield from fulfil(self.client, done, saga)
         except Retryable:

@@ -14,8 +14,7 @@ commits (or, after an unknown outcome, records how to find out and undo it).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.client import Client
 from orchestrator.deal import Deal
@@ -27,8 +26,7 @@ from orchestrator.saga import Saga
 __all__ = ["Commitment", "commit", "commitment_payload", "fulfil", "restore"]
 
 
-@dataclass(frozen=True, slots=True)
-class Commitment:
+class Commitment(NamedTuple):
     """What the commit phase established, carried to the fulfil phase.
 
     Attributes:
