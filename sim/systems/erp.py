@@ -149,8 +149,14 @@ class Erp(Vendor):
         return self.find(self.orders, params["id"], "sales order").body()
 
     def cancelSalesOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """Cancel a sales order (idempotent: cancelling twice is a no-op)."""
+        """Cancel a sales order not billed yet (idempotent: cancelling twice is a no-op).
+
+        A billed order answers 409, as the ERP's API document says: its invoice must
+        be voided first (a saga undoing in reverse order does exactly that).
+        """
         order = self.find(self.orders, params["id"], "sales order")
+        if order.status == "billed":
+            raise VendorError(409, "ORDER_BILLED", f"sales order {order.id} is billed")
         if order.status != "cancelled":
             order.status = "cancelled"
             order.cancelled_seq = self.ledger.next()

@@ -103,10 +103,15 @@ def test_each_check_finds_its_own_mess(mess: str, check: str) -> None:
         books.invoice(books.order("D-1"))  # a second order for the deal, billed too
     elif mess == "unbilled order":
         books.order("D-2")
-    elif mess in ("invoice left", "subscription left", "case left"):
+    elif mess == "invoice left":
+        # The API refuses to cancel a billed order (409); a hand edit in the ERP does not.
+        books.erp.orders[order].status = "cancelled"
+        books.support("closeCase", {"id": "CS-000001"}, None, 1.0)
+        books.billing("cancelSubscription", {"id": sub}, None, 1.0)
+        books.provisioning("revokeEntitlement", {"id": "ENT-000001"}, None, 1.0)
+    elif mess in ("subscription left", "case left"):
+        books.erp("voidInvoice", {"id": "INV-000001"}, None, 1.0)
         books.erp("cancelSalesOrder", {"id": order}, None, 1.0)
-        if mess != "invoice left":
-            books.erp("voidInvoice", {"id": "INV-000001"}, None, 1.0)
         if mess != "case left":
             books.support("closeCase", {"id": "CS-000001"}, None, 1.0)
         if mess != "subscription left":

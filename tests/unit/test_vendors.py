@@ -205,6 +205,20 @@ def test_erp_invoice_on_cancelled_order_is_422() -> None:
     assert erp.orders[order["id"]].status == "cancelled"
 
 
+def test_erp_refuses_to_cancel_a_billed_order_until_its_invoice_is_voided() -> None:
+    erp, customer = _erp_with_customer()
+    _, order = erp("createSalesOrder", _order_params(customer), None, 1.0)
+    params = {"salesOrderId": order["id"], "amount": order["total"], "currency": "USD"}
+    _, invoice = erp("createInvoice", params, "D-1:invoice", 2.0)
+    status, body = erp("cancelSalesOrder", {"id": order["id"]}, "D-1:order:undo", 3.0)
+    assert (status, body["code"]) == (409, "ORDER_BILLED")
+    assert erp.orders[order["id"]].status == "billed"
+    erp("voidInvoice", {"id": invoice["id"]}, "D-1:invoice:undo", 4.0)
+    # The refusal was stored under its key (Stripe semantics); a fresh key goes through.
+    status, cancelled = erp("cancelSalesOrder", {"id": order["id"]}, None, 5.0)
+    assert (status, cancelled["status"]) == (200, "cancelled")
+
+
 # --- billing ---------------------------------------------------------------------
 
 
