@@ -28,7 +28,7 @@ from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
 from sim.trace import Trace
 from sim.workload import Plan, accounts, deals
 
-__all__ = ["Progress", "World", "simulate"]
+__all__ = ["Progress", "World", "drained", "fewer_gc_pauses", "simulate"]
 
 Progress = Callable[[float], None]
 """Told the share of the run done so far, from 0 to 1."""
@@ -55,6 +55,19 @@ def fewer_gc_pauses(threshold: int = 20_000) -> Iterator[None]:
     finally:
         gc.unfreeze()
         gc.set_threshold(*old)
+
+
+def drained(env: simpy.Environment) -> bool:
+    """Whether nothing is left to happen in ``env``, between two ``env.run(until=...)``.
+
+    SimPy (4.1) leaves the event that stopped ``run`` in the queue, due now and with
+    nothing to do, so ``env.peek()`` alone never says the queue is empty. Stepping
+    through what is due now (that event, and any real one, which ``run`` would
+    have processed next anyway) clears it.
+    """
+    while env.peek() == env.now:
+        env.step()
+    return env.peek() == float("inf")
 
 
 class World:
@@ -195,7 +208,7 @@ class World:
                 recorder = self.recorder
                 while self.arriving or recorder.pending:
                     if not self.arriving and (
-                        env.now >= self.last_arrival + SETTLE_CAP or env.peek() == float("inf")
+                        env.now >= self.last_arrival + SETTLE_CAP or drained(env)
                     ):
                         break
                     env.run(until=env.now + step)

@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from sim.world import World
+import simpy
+
+from orchestrator.deal import Deal
+from orchestrator.effects import Workflow
+from sim.world import World, drained
 from tests.support import quiet_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,3 +34,28 @@ def test_duration_as_a_bare_number_of_seconds() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "trace hash" in done.stdout
+
+
+def test_drained_sees_through_the_stop_event_simpy_leaves_behind() -> None:
+    env = simpy.Environment()
+    env.timeout(5.0)
+    env.run(until=1.0)
+    assert env.peek() == 1.0  # SimPy keeps the event that stopped the run
+    assert not drained(env)  # the timeout at 5 s is still to come
+    env.run(until=10.0)
+    assert env.peek() == 10.0
+    assert drained(env)
+
+
+def test_a_run_with_orders_stops_when_nothing_is_left_to_happen() -> None:
+    world = World(quiet_scenario(), 1, "hybrid")
+
+    def vanish(deal: Deal) -> Workflow:  # a deal that ends with no ending event
+        return
+        yield
+
+    world.pattern.close = vanish  # type: ignore[method-assign]
+    world.run(orders=5)
+    assert world.result()["metrics"]["orders_in_flight"] == 5
+    # It stopped at the first idle check, not after SETTLE_CAP of empty days.
+    assert world.env.now < world.last_arrival + 3600
