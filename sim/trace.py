@@ -69,7 +69,7 @@ class Trace:
         self.entries += len(times)
         at, names, codes = self._columns
         at.update(_little_endian(array("d", times)))
-        names.update("".join(label + "\n" for label in labels).encode())
+        names.update(("\n".join(labels) + "\n").encode())
         codes.update(_little_endian(array("q", statuses)))
         if self.keep:
             self._log.extend(zip(times, labels, statuses, strict=True))
