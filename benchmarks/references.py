@@ -1,16 +1,18 @@
-"""The two yardsticks the throughput benchmark measures the simulator against.
+"""The yardsticks the throughput benchmark measures the simulator against.
 
-- ``skeleton``: bare SimPy. A process per deal that makes the run's timeouts and
-  ``simpy.Resource`` requests and nothing else: the floor of any SimPy model of
-  this call graph.
+- ``skeleton``: bare SimPy, as issue 2 defines it. A process per deal that makes
+  the run's timeouts and ``simpy.Resource`` requests and nothing else.
 - ``straightforward``: how one would write this model in plain SimPy without an
-  orchestrator. A process per deal, ``simpy.Resource`` bulkheads, a ``simpy.Store``
-  for the ``order.accepted`` hop, an inline retry loop, and the same vendor models
-  and weather as the real run (built from a fresh ``World``). It has no breaker,
-  saga, metrics or trace, so it does less than the real run.
+  orchestrator. A process per deal, bulkheads, a ``simpy.Store`` for the
+  ``order.accepted`` hop, an inline retry loop, and the same vendor models and
+  weather as the real run (built from a fresh ``World``). It has no breaker, saga,
+  compensation, cross-reference write-back, metrics or trace, so it does a little
+  less than the real run. With ``simpy.Resource`` bulkheads it is what plain SimPy
+  code costs; with the simulator's own ``Bulkhead`` it differs from the simulator
+  by the orchestrator layer alone.
 
-The issue behind the benchmark assumes a straightforward model costs 1.2-1.3x its
-skeleton; measuring one here tells whether that holds for these vendor models.
+The issue assumes a straightforward model costs 1.2-1.3x its skeleton; measuring
+one here tells whether that holds for these vendor models.
 """
 
 from __future__ import annotations
@@ -18,18 +20,21 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Generator, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import simpy
 
 from orchestrator.deal import Deal
+from sim.bulkhead import Bulkhead
+from sim.faults import latency_sampler
 from sim.workload import deals
 from sim.world import World, drained, fewer_gc_pauses
 
 __all__ = ["skeleton", "straightforward"]
 
 Process = Generator[simpy.Event, Any, Any]
+Bulkheads = Literal["resource", "simulator"]
 QUOTE_TO_CASH = ["crm", "erp", "erp", "billing", "provisioning", "support", "erp", "crm"]
 """The systems one deal calls, in order (the last call only when ids changed)."""
 
@@ -39,7 +44,7 @@ def skeleton(world: World, deals: int, seed: int) -> float:
 
     Each deal is a process that makes, system by system in quote-to-cash order, the
     same number of calls the real run made (a resource request on systems with a
-    bulkhead, then a timeout of a latency drawn from the same distribution), plus
+    bulkhead, then a timeout of a latency drawn from the system's distribution), plus
     its share of the run's retry sleeps; an arrivals process starts the deals.
     """
     env = simpy.Environment()
@@ -49,7 +54,8 @@ def skeleton(world: World, deals: int, seed: int) -> float:
     # The skeleton takes a simpy.Resource slot wherever the run took a bulkhead slot.
     resources = {name: simpy.Resource(env, cap) for name, cap in caps.items()}
     latency = {
-        name: gen.lognormal(np.log(0.3), 0.8, count).tolist() for name, count in calls.items()
+        name: latency_sampler(world.scenario.knobs(name).latency)(gen, count).tolist()
+        for name, count in calls.items()
     }
     sleeps = world.runtime.sleeps
     plan: list[list[str]] = [[] for _ in range(deals)]
@@ -61,7 +67,7 @@ def skeleton(world: World, deals: int, seed: int) -> float:
                 plan[i % deals].append(system)
                 remaining[system] -= 1
         i += 1
-    gaps = gen.exponential(30.0, deals).tolist()
+    gaps = gen.exponential(3600.0 / world.scenario.workload.arrivals_per_hour, deals).tolist()
 
     def deal(steps: list[str], naps: int) -> Process:
         for system in steps:
@@ -84,31 +90,43 @@ def skeleton(world: World, deals: int, seed: int) -> float:
     return _timed(env)
 
 
-def straightforward(world: World, count: int) -> float:
+def straightforward(world: World, count: int, bulkheads: Bulkheads = "resource") -> float:
     """Wall seconds of ``count`` deals through a plain SimPy model of quote-to-cash.
 
-    ``world`` must be fresh (not run): its vendor models, weather, workload and
-    policy are used, its orchestrator and runtime are not.
+    Args:
+        world: A fresh world (not run): its vendor models, weather, workload and
+            policy are used, its orchestrator and runtime are not.
+        count: Deals to close.
+        bulkheads: ``"resource"``: a ``simpy.Resource`` per capped system, as plain
+            SimPy code would have it (an event per request and per release).
+            ``"simulator"``: the simulator's own ``Bulkhead`` (an event only when a
+            caller must wait), so that the two differ by the orchestrator alone.
     """
     env = simpy.Environment()
     policy = world.policy
     retry, timeout = policy.retry, policy.timeout
     faults = {name: line.faults for name, line in world.lines.items()}
-    slots = {
-        name: simpy.Resource(env, line.bulkhead.capacity)
-        for name, line in world.lines.items()
-        if line.bulkhead
-    }
+    capped = {name: line.bulkhead.capacity for name, line in world.lines.items() if line.bulkhead}
+    resources = {name: simpy.Resource(env, cap) for name, cap in capped.items()}
+    shared = {name: Bulkhead(env, cap) for name, cap in capped.items()}
+    if bulkheads == "resource":
+        shared.clear()
+    else:
+        resources.clear()
     accepted: simpy.Store = simpy.Store(env)
     rate = world.scenario.workload.arrivals_per_hour
 
     def call(system: str, operation: str, params: Mapping[str, Any], key: str | None) -> Process:
         weather = faults[system]
-        slot = slots.get(system)
+        resource = resources.get(system)
+        bulkhead = shared.get(system)
         for attempt in range(1, retry.max_attempts + 1):
-            request = slot.request() if slot is not None else None
+            request = resource.request() if resource is not None else None
             if request is not None:
                 yield request
+            turn = bulkhead.acquire() if bulkhead is not None else None
+            if turn is not None:
+                yield turn
             status, body, retry_after, latency, lost = weather(operation, params, key, env.now)
             if latency < timeout:
                 yield env.timeout(latency)
@@ -119,14 +137,18 @@ def straightforward(world: World, count: int) -> float:
                 lost = True
                 env.timeout(latency).callbacks.append(weather.done)
                 yield env.timeout(timeout)
-            if slot is not None and request is not None:
-                slot.release(request)
+            if resource is not None and request is not None:
+                resource.release(request)
+            if bulkhead is not None:
+                bulkhead.release()
             if not lost and status < 300:
                 return body
-            if not lost and status < 500 and status != 429:
+            busy = status == 400 and body["code"] == "SSS_REQUEST_LIMIT_EXCEEDED"
+            if not lost and status < 500 and status != 429 and not busy:
                 return None  # a business "no"
-            delay = min(retry.cap, retry.base * 2 ** (attempt - 1)) + (retry_after or 0.0)
-            yield env.timeout(delay)
+            if attempt < retry.max_attempts:
+                delay = min(retry.cap, retry.base * 2 ** (attempt - 1)) + (retry_after or 0.0)
+                yield env.timeout(delay)
         return None
 
     def close(deal: Deal) -> Process:
