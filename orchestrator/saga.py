@@ -44,13 +44,18 @@ class Undo(NamedTuple):
     undo_for: UndoFor
     body: Mapping[str, Any] | None = None
 
+    def call(self) -> tuple[str, str, Mapping[str, Any]] | None:
+        """The ``(system, operation, params)`` that undoes this step; None if uncertain."""
+        return None if self.body is None else self.undo_for(self.body)
+
 
 class Escalated(Exception):
     """Compensation could not finish; the workflow needs a person.
 
     Attributes:
         reason: What failed, e.g. ``"erp.cancelSalesOrder: 503"``.
-        pending: The undo steps still to do, most recent first.
+        pending: The steps not undone yet, most recent first: what a person must
+            undo by hand (``Undo.call`` names the call for each certain step).
     """
 
     def __init__(self, reason: str, pending: tuple[Undo, ...]) -> None:
@@ -136,6 +141,8 @@ class Saga:
                     except Rejected:
                         self.done.pop()  # the vendor says it never committed
                         continue
+                    # Now certain: should the undo fail, the person sees what to undo.
+                    self.done[-1] = undo._replace(body=body)
                 system, operation, params = undo.undo_for(body)
                 yield from client.call(
                     self.workflow_id, f"{undo.step}:undo", system, operation, params, retry=retry

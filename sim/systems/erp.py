@@ -48,6 +48,7 @@ class SalesOrder:
     created_seq: int
     status: str = "pendingFulfillment"
     cancelled_seq: int = 0
+    live_invoices: int = 0
 
     def body(self) -> dict[str, Any]:
         """The sales order as the API returns it."""
@@ -171,16 +172,19 @@ class Erp(Vendor):
             self.new_id("INV"), order.id, params["amount"], params["currency"], self.ledger.next()
         )
         self.invoices[invoice.id] = invoice
+        order.live_invoices += 1
         order.status = "billed"
         return 201, invoice.body()
 
     def voidInvoice(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """Void an invoice (idempotent); its sales order is no longer billed."""
+        """Void an invoice (idempotent); an order left with no live invoice is unbilled."""
         invoice = self.find(self.invoices, params["id"], "invoice")
         if invoice.status != "voided":
             invoice.status = "voided"
             invoice.voided_seq = self.ledger.next()
             order = self.orders.get(invoice.sales_order_id)
-            if order is not None and order.status == "billed":
-                order.status = "pendingFulfillment"
+            if order is not None:
+                order.live_invoices -= 1
+                if order.status == "billed" and not order.live_invoices:
+                    order.status = "pendingFulfillment"
         return invoice.body()

@@ -214,9 +214,27 @@ def test_erp_refuses_to_cancel_a_billed_order_until_its_invoice_is_voided() -> N
     assert (status, body["code"]) == (409, "ORDER_BILLED")
     assert erp.orders[order["id"]].status == "billed"
     erp("voidInvoice", {"id": invoice["id"]}, "D-1:invoice:undo", 4.0)
-    # The refusal was stored under its key (Stripe semantics); a fresh key goes through.
-    status, cancelled = erp("cancelSalesOrder", {"id": order["id"]}, None, 5.0)
+    # The refusal is stored under its key (Stripe semantics): that key answers 409 for
+    # its whole TTL, so a person retrying by hand needs a fresh key.
+    status, body = erp("cancelSalesOrder", {"id": order["id"]}, "D-1:order:undo", 5.0)
+    assert (status, body["code"]) == (409, "ORDER_BILLED")
+    status, cancelled = erp("cancelSalesOrder", {"id": order["id"]}, "D-1:order:undo:2", 6.0)
     assert (status, cancelled["status"]) == (200, "cancelled")
+
+
+def test_erp_order_stays_billed_while_any_invoice_on_it_is_live() -> None:
+    erp, customer = _erp_with_customer()
+    _, order = erp("createSalesOrder", _order_params(customer), None, 1.0)
+    params = {"salesOrderId": order["id"], "amount": order["total"], "currency": "USD"}
+    _, first = erp("createInvoice", params, None, 2.0)
+    _, second = erp("createInvoice", params, None, 2.5)  # a duplicate, as with keys off
+    erp("voidInvoice", {"id": first["id"]}, None, 3.0)
+    erp("voidInvoice", {"id": first["id"]}, None, 3.5)  # voiding twice counts once
+    assert erp.orders[order["id"]].status == "billed"
+    status, _ = erp("cancelSalesOrder", {"id": order["id"]}, None, 4.0)
+    assert status == 409
+    erp("voidInvoice", {"id": second["id"]}, None, 5.0)
+    assert erp.orders[order["id"]].status == "pendingFulfillment"
 
 
 # --- billing ---------------------------------------------------------------------

@@ -10,11 +10,15 @@ import pytest
 
 from orchestrator.client import Client
 from orchestrator.deal import Deal, Line
-from orchestrator.errors import Rejected, TimeoutUnknown, Unavailable
+from orchestrator.effects import Workflow
+from orchestrator.errors import CallError, Conflict, Rejected, TimeoutUnknown, Unavailable
 from orchestrator.events import ORDER_ACCEPTED, Message
 from orchestrator.patterns import UnknownPattern, make
 from orchestrator.patterns.hybrid import Hybrid
 from orchestrator.resilience import Policy, RetryPolicy
+from orchestrator.saga import Escalated, Saga
+from orchestrator.workflows.quote_to_cash import cancel_order
+from orchestrator.workflows.quote_to_cash import cancel_subscription as cancel_sub
 from tests.support import Plan
 
 DEAL = Deal("D-7", "ACC-1", "USD", "pro", (Line("PRO-SEAT", 5, 49.0),))
@@ -147,6 +151,34 @@ def test_an_undo_that_keeps_failing_escalates() -> None:
     assert "cancelSalesOrder" in plan.published[0].payload["reason"]
 
 
+def test_a_vendor_that_refuses_an_undo_escalates_at_once_naming_what_is_left() -> None:
+    lost = TimeoutUnknown("billing", "createSubscription")
+    refused = Conflict("billing", "cancelSubscription", 409, "ALREADY_INVOICED")
+    plan = Plan(
+        {
+            "billing.createSubscription": [lost] * FAST.max_attempts + [{"id": "sub-9"}],
+            "billing.cancelSubscription": [refused],
+        }
+    )
+    saga = Saga("D-7", client())
+
+    def story() -> Workflow:
+        yield from saga.step("order", "erp", "createSalesOrder", {}, cancel_order)
+        try:
+            yield from saga.step("subscription", "billing", "createSubscription", {}, cancel_sub)
+        except CallError:
+            yield from saga.compensate()
+
+    with pytest.raises(Escalated) as escalated:
+        plan.run(story())
+    assert plan.operations().count("billing.cancelSubscription") == 1  # a 409 is not retried
+    pending = escalated.value.pending
+    assert [undo.step for undo in pending] == ["subscription", "order"]
+    # The replay of the lost create told the saga which subscription to undo.
+    assert pending[0].call() == ("billing", "cancelSubscription", {"id": "sub-9"})
+    assert pending[1].call() == ("erp", "cancelSalesOrder", {"id": "createSalesOrder-1"})
+
+
 def test_a_failed_cross_reference_write_back_keeps_the_order_live() -> None:
     plan = Plan({"crm.updateAccount": [Rejected("crm", "updateAccount", 422)]})
     plan.run(make("sync_chain", client()).close(DEAL))
@@ -180,6 +212,9 @@ def test_hybrid_hands_transient_failures_back_to_the_broker_and_compensates_reje
     refused = Plan({"provisioning.createEntitlement": [Rejected("provisioning", "x", 422)]})
     refused.run(hybrid.fulfil(message))
     assert refused.operations()[-2:] == ["billing.cancelSubscription", "erp.cancelSalesOrder"]
+    order_id = message.payload["orderId"]
+    assert refused.calls[-1].params == {"id": order_id}  # the order the event names
+    assert refused.calls[-1].key == "D-7:order:undo"
     assert topics(refused) == ["order.compensated"]
 
 
