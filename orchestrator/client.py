@@ -16,6 +16,10 @@ from orchestrator.resilience import Breaker, Policy, RetryPolicy, backoff
 
 __all__ = ["Client"]
 
+new_call = tuple.__new__
+"""Builds a ``Call`` from all its fields at C speed: ``new_call(Call, fields)`` skips
+the named tuple's Python-level ``__new__``, a third of the cost of every call."""
+
 
 class Client:
     """Calls vendors on behalf of every workflow of one run.
@@ -77,6 +81,7 @@ class Client:
         """
         policy = self.policy
         retry = retry or policy.retry
+        timeout = policy.timeout
         name = f"{workflow_id}:{step}"
         key = name if write and policy.idempotency_keys else None
         breaker = self.breakers.get(system) or self.breaker(system)
@@ -92,7 +97,7 @@ class Client:
                     if not breaker.allow(now):
                         closed_in = breaker.retry_at() - now
                         raise CircuitOpen(system, operation, 0, "CIRCUIT_OPEN")
-                result = yield Call(system, operation, params, key, policy.timeout, attempt)
+                result = yield new_call(Call, (system, operation, params, key, timeout, attempt))
             except CallError as exc:
                 unknown = unknown or exc.maybe_committed
                 retryable = isinstance(exc, Retryable)

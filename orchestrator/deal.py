@@ -39,7 +39,10 @@ class Deal(NamedTuple):
     @property
     def total(self) -> float:
         """The deal's amount: the sum of its lines, rounded to cents."""
-        return round(sum(line.quantity * line.unit_price for line in self.lines), 2)
+        total = 0.0
+        for line in self.lines:
+            total += line.quantity * line.unit_price
+        return round(total, 2)
 
     @property
     def seats(self) -> int:
