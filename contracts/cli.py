@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from contracts import report as rp
 from contracts.diff import diff_documents
@@ -89,7 +90,7 @@ _RENDERERS: dict[Format, Callable[[Report], str]] = {
 
 def _fail(error: ContractInputError) -> typer.Exit:
     Console(stderr=True, soft_wrap=True).print(
-        f"[bold red]error:[/] {error.render()}", highlight=False, markup=True
+        f"[bold red]error:[/] {escape(error.render())}", highlight=False, markup=True
     )
     return typer.Exit(code=2)
 
@@ -108,7 +109,7 @@ def _emit(report: Report, fmt: Format, output: Path | None, verbose: bool) -> No
         return
     _write(output, text)
     render(report, console, verbose=verbose)
-    console.print(f"{fmt.value} report written to {output}", highlight=False)
+    console.print(f"{fmt.value} report written to {output}", highlight=False, markup=False)
 
 
 def _plain_text(report: Report, verbose: bool) -> str:

@@ -16,6 +16,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.cli import contracts_app
@@ -58,7 +59,8 @@ JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results 
 
 def fail(message: str) -> NoReturn:
     """Print ``error: message`` on stderr and exit with code 2."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # The message quotes what the user typed: escaped, so "[x]" is not read as markup.
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -82,11 +84,16 @@ def _duration(text: str | None) -> float | None:
 
 
 def _patterns(text: str) -> list[str]:
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    if not names:
-        fail(f"--patterns: expected a comma-separated list of: {', '.join(PATTERNS)}")
-    for name in names:
+    known = ", ".join(PATTERNS)
+    names = [name.strip() for name in text.split(",")]
+    if not any(names):
+        fail(f"--patterns: expected a comma-separated list of: {known}")
+    for position, name in enumerate(names, 1):
+        if not name:
+            fail(f"--patterns {text!r}: pattern {position} is empty; expected names of: {known}")
         _check_pattern(name, "--patterns")
+        if names.index(name) < position - 1:
+            fail(f"--patterns {text!r}: {name!r} is named twice; name each pattern once")
     return names
 
 
@@ -236,6 +243,7 @@ def validate(scenario: ScenarioArg) -> None:
         f"{scenario}: valid scenario {loaded.name!r} (horizon {loaded.horizon:g}s, "
         f"pattern {loaded.pattern}, {loaded.workload.arrivals_per_hour:g} deals/hour)",
         highlight=False,
+        markup=False,
     )
 
 

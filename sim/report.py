@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 __all__ = ["duration_text", "metrics_table", "systems_table"]
@@ -69,7 +70,7 @@ ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
 
 def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
     """Business metrics, one column per run (named by its pattern)."""
-    table = Table(title=title, title_justify="left")
+    table = Table(title=escape(title), title_justify="left")
     table.add_column("metric")
     for result in results:
         name = result["pattern"] + (" (interrupted)" if result.get("interrupted") else "")

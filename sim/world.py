@@ -180,7 +180,12 @@ class World:
 
         A ``KeyboardInterrupt`` stops the run where it is; ``result`` still works
         and says ``"interrupted": true``.
+
+        Raises:
+            ValueError: ``orders`` is below 1.
         """
+        if orders is not None and orders < 1:
+            raise ValueError(f"orders must be at least 1, got {orders}")
         env = self.env
         self.env.process(self._arrivals(orders))
         with fewer_gc_pauses():

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
+# The Pact tests run the real mock server and verifier; they send no usage telemetry.
+os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
 
 settings.register_profile(
     "ci",

@@ -244,6 +244,24 @@ def test_unknown_pattern_in_list() -> None:
     _one_error(stderr)
 
 
+@pytest.mark.parametrize(
+    ("patterns", "says"),
+    [("sync_chain,", "pattern 2 is empty"), ("hybrid,hybrid", "'hybrid' is named twice")],
+)
+def test_an_empty_or_repeated_pattern_in_the_list(patterns: str, says: str) -> None:
+    stderr = _fails(cli("compare", DAY, "--patterns", patterns, "--orders", "5"), says)
+    _one_error(stderr)
+
+
+def test_brackets_the_user_typed_are_printed_as_typed(tmp_path: Path) -> None:
+    folder = tmp_path / "runs[red]"
+    folder.mkdir()
+    path = folder / "day.yaml"
+    path.write_text(DAY.read_text().replace("horizon: 8h", 'horizon: "[bold]8h"'))
+    stderr = _fails(cli("validate", path), str(path), "'[bold]8h'")
+    _one_error(stderr)
+
+
 def test_bad_duration_flag() -> None:
     stderr = _fails(cli("run", DAY, "--duration", "5x"), "--duration", "'5x'")
     _one_error(stderr)

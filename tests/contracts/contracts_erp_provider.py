@@ -168,3 +168,8 @@ def build_app(status_field: str = "status") -> tuple[Starlette, ErpState]:
         Route("/invoices/{id}/void", void_invoice, methods=["POST"]),
     ]
     return Starlette(routes=routes), state
+
+
+def build_asgi() -> Starlette:
+    """The honouring provider alone, for ``uvicorn --factory`` (see the README)."""
+    return build_app()[0]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -84,3 +87,20 @@ def test_bad_base_url_is_a_usage_error(runner: CliRunner) -> None:
     code, output = _verify(runner, "ftp://example")
     assert code == 2
     assert "--base-url" in output
+
+
+def test_verify_sends_no_usage_telemetry_unless_asked() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "PACT_DO_NOT_TRACK"}
+    command = [sys.executable, "-m", "contracts", "verify", "--provider", "erp"]
+    app, _ = build_app()
+    with serve(app) as url:
+        command += ["--base-url", url, "--pacts", str(PACTS), "--state-url", "/_pact/state"]
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "tracking events anonymously" not in done.stderr + done.stdout

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import simpy
 
 from orchestrator.deal import Deal
@@ -59,3 +60,9 @@ def test_a_run_with_orders_stops_when_nothing_is_left_to_happen() -> None:
     assert world.result()["metrics"]["orders_in_flight"] == 5
     # It stopped at the first idle check, not after SETTLE_CAP of empty days.
     assert world.env.now < world.last_arrival + 3600
+
+
+def test_orders_below_one_is_refused_rather_than_running_forever() -> None:
+    world = World(quiet_scenario(), 1, "hybrid")
+    with pytest.raises(ValueError, match="orders must be at least 1, got 0"):
+        world.run(orders=0)
