@@ -22,7 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from contracts.cli import contracts_app
 from orchestrator.patterns import PATTERNS
 from sim.knobs import parse_duration
-from sim.report import metrics_table, systems_table
+from sim.report import duration_text, metrics_table, systems_table
 from sim.scenario import Scenario, ScenarioError, load
 from sim.world import Progress as ProgressCallback
 from sim.world import World
@@ -141,17 +141,15 @@ def _simulate(
 
 
 def _check_json_path(path: Path | None) -> None:
-    """Refuse an unwritable ``--json`` path before spending time on a run."""
+    """Make ``--json``'s folder if missing; refuse an unwritable path before any run."""
     if path is None:
         return
-    folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         fail(f"--json: {path} is a directory; give a file path such as {path / 'out.json'}")
-    if not folder.is_dir():
-        fail(
-            f"--json: cannot write {path}: folder {folder} does not exist; "
-            "create it or choose another path"
-        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail(f"--json: cannot make the folder of {path} ({exc.strerror}); choose another path")
 
 
 def _write_json(path: Path | None, document: dict[str, Any]) -> str | None:
@@ -240,10 +238,11 @@ def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file and say what is wrong with it, line by line."""
     loaded = _scenario(scenario)
     out.print(
-        f"{scenario}: valid scenario {loaded.name!r} (horizon {loaded.horizon:g}s, "
+        f"{scenario}: valid scenario {loaded.name!r} (horizon {duration_text(loaded.horizon)}, "
         f"pattern {loaded.pattern}, {loaded.workload.arrivals_per_hour:g} deals/hour)",
         highlight=False,
         markup=False,
+        soft_wrap=True,
     )
 
 

@@ -296,11 +296,20 @@ def test_unknown_flag() -> None:
     _fails(cli("run", DAY, "--bogus"), "--bogus")
 
 
-def test_json_into_a_missing_directory(tmp_path: Path) -> None:
+def test_json_into_a_missing_directory_makes_it(tmp_path: Path) -> None:
     target = tmp_path / "no" / "such" / "dir" / "out.json"
-    stderr = _fails(cli("run", DAY, "--orders", "20", "--json", target), "--json", str(target))
-    _one_error(stderr)
-    assert not target.exists()
+    done = cli("run", DAY, "--orders", "20", "--json", target)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(target.read_text())["metrics"]["deals"] == 20
+
+
+def test_json_below_a_file_is_refused_before_the_run(tmp_path: Path) -> None:
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder")
+    target = blocker / "out.json"
+    done = cli("run", DAY, "--orders", "20", "--json", target)
+    _one_error(_fails(done, "--json", str(target)))
+    assert "deals closed" not in done.stdout  # refused before the run, not after
 
 
 def test_no_problem_no_stderr(tmp_path: Path) -> None:
