@@ -131,6 +131,10 @@ def _explain(model: type[BaseModel], err: Any, loc: tuple[str | int, ...], where
         return f"{where}{field}: missing required field"
     message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
     message = message[:1].lower() + message[1:]  # pydantic capitalises; we write in-line
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type"):
+        low, high = _bounds(model, loc)
+        if low is not None and high is not None:
+            message = f"expected a number from {low:g} to {high:g}"
     got = err.get("input")
     shown = "" if isinstance(got, Mapping | list) or "got" in message else f", got {got!r}"
     return f"{where}{field}: {message}{shown}"
@@ -149,14 +153,37 @@ def _line_of(loc: tuple[str | int, ...], lines: Lines) -> int:
     return 0
 
 
+def _bounds(model: type[BaseModel], loc: Sequence[str | int]) -> tuple[float | None, float | None]:
+    """The ``ge``/``le`` bounds of the field at ``loc`` (None where it has none)."""
+    if not loc:
+        return None, None
+    owner = _unwrap(_annotation_at(model, loc[:-1]))
+    if not (isinstance(owner, type) and issubclass(owner, BaseModel)):
+        return None, None
+    info = owner.model_fields.get(str(loc[-1]))
+    low = high = None
+    for rule in info.metadata if info is not None else ():
+        low = getattr(rule, "ge", low)
+        high = getattr(rule, "le", high)
+    return low, high
+
+
 def _fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    current = _unwrap(_annotation_at(model, loc))
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _annotation_at(model: type[BaseModel], loc: Sequence[str | int]) -> Any:
+    """The type annotation found by following ``loc`` from ``model`` (None if lost)."""
     current: Any = model
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             info = current.model_fields.get(str(part))
             if info is None:
-                return []
+                return None
             current = info.annotation
         else:
             origin = get_origin(current)
@@ -166,11 +193,8 @@ def _fields_at(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
             elif origin is dict and len(args) == 2:
                 current = args[1]
             else:
-                return []
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return list(current.model_fields)
-    return []
+                return None
+    return current
 
 
 def _unwrap(annotation: Any) -> Any:

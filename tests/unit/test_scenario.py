@@ -223,6 +223,12 @@ def test_out_of_range_rate(tmp_path: Path, value: str) -> None:
     assert value in message
 
 
+def test_a_rate_that_is_not_a_number_says_what_range_is_expected(tmp_path: Path) -> None:
+    message = _error(tmp_path, BASE.replace("error_rate: 0.01", "error_rate: 5x"))
+    assert f"line {LINE['error_rate']}: systems.erp.error_rate" in message
+    assert "expected a number from 0 to 1, got '5x'" in message
+
+
 def test_unknown_system(tmp_path: Path) -> None:
     message = _error(tmp_path, BASE.replace("  erp:", "  sap:"))
     assert f"line {LINE['erp']}: systems.sap" in message
