@@ -117,16 +117,13 @@ class Vendor:
         it is dropped wholesale. So the store holds at most two TTLs of keys,
         however long the run, at the price of one more dict lookup on a miss.
         """
-        ttl = self.idempotency_ttl
-        if now - self._rotated_at >= ttl:
+        if now - self._rotated_at >= self.idempotency_ttl:
             self._older, self.keys = self.keys, {}
             self._rotated_at = now
-        stored = self.keys.get(key)
-        if stored is None:
-            stored = self._older.get(key)
-            if stored is None:
-                return None
-        return stored if now - stored[2] < ttl else None
+        stored = self.keys.get(key) or self._older.get(key)
+        if stored is not None and now - stored[2] < self.idempotency_ttl:
+            return stored
+        return None
 
     def __call__(
         self, operation: str, params: Mapping[str, Any], key: str | None, now: float
