@@ -107,12 +107,9 @@ def straightforward(world: World, count: int, bulkheads: Bulkheads = "resource")
     retry, timeout = policy.retry, policy.timeout
     faults = {name: line.faults for name, line in world.lines.items()}
     capped = {name: line.bulkhead.capacity for name, line in world.lines.items() if line.bulkhead}
-    resources = {name: simpy.Resource(env, cap) for name, cap in capped.items()}
-    shared = {name: Bulkhead(env, cap) for name, cap in capped.items()}
-    if bulkheads == "resource":
-        shared.clear()
-    else:
-        resources.clear()
+    plain = bulkheads == "resource"  # one kind or the other, never both
+    resources = {name: simpy.Resource(env, cap) for name, cap in capped.items() if plain}
+    shared = {name: Bulkhead(env, cap) for name, cap in capped.items() if not plain}
     accepted: simpy.Store = simpy.Store(env)
     rate = world.scenario.workload.arrivals_per_hour
 

@@ -74,13 +74,11 @@ class _Canned:
         self.latency = faults.latency
         self.in_flight = 0
         self.peak = 0
-        self.seen = 0
 
     def __call__(
         self, operation: str, params: Any, key: Any, now: float
     ) -> tuple[int, dict[str, str], None, float, bool]:
         self.in_flight += 1
-        self.seen += 1
         return 200, CANNED, None, self.latency(), False
 
     def done(self, _event: object = None) -> None:

@@ -127,6 +127,16 @@ def customer_params(external_id: str = "ACC-000001") -> dict[str, Any]:
     }
 
 
+def order_params(n: int = 1) -> dict[str, Any]:
+    """A ``createSalesOrder`` body for deal ``D-00000n`` of customer ``CUS-000001``."""
+    return {
+        "customerId": "CUS-000001",
+        "externalId": f"D-{n:06d}",
+        "currency": "USD",
+        "lines": [{"sku": "PRO-SEAT", "quantity": 1, "unitPrice": 10.0}],
+    }
+
+
 def erp_with_customer(**kwargs: Any) -> Erp:
     """An ERP model (built with ``kwargs``) holding customer ``CUS-000001``."""
     erp = Erp(**kwargs)

@@ -18,20 +18,11 @@ from sim.knobs import Latency, SystemKnobs
 from sim.rng import Streams
 from sim.systems import Erp
 from sim.trace import Trace
-from tests.support import customer_params
-
-
-def _order(n: int = 1) -> dict[str, Any]:
-    return {
-        "customerId": "CUS-000001",
-        "externalId": f"D-{n:06d}",
-        "currency": "USD",
-        "lines": [{"sku": "PRO-SEAT", "quantity": 1, "unitPrice": 10.0}],
-    }
+from tests.support import customer_params, order_params
 
 
 def _create(n: int = 1, timeout: float = 2.0, attempt: int = 1) -> Call:
-    return Call("erp", "createSalesOrder", _order(n), f"D-{n}:order", timeout, attempt)
+    return Call("erp", "createSalesOrder", order_params(n), f"D-{n}:order", timeout, attempt)
 
 
 class World:

@@ -13,16 +13,7 @@ from sim.knobs import Latency, SystemKnobs
 from sim.rng import Streams
 from sim.systems import Crm
 from sim.systems.base import Vendor
-from tests.support import erp_with_customer
-
-
-def _order(n: int = 1) -> dict[str, Any]:
-    return {
-        "customerId": "CUS-000001",
-        "externalId": f"D-{n:06d}",
-        "currency": "USD",
-        "lines": [{"sku": "PRO-SEAT", "quantity": 1, "unitPrice": 10.0}],
-    }
+from tests.support import erp_with_customer, order_params
 
 
 def _faults(vendor: Vendor | None = None, seed: int = 1, **knobs: Any) -> Faults:
@@ -34,7 +25,7 @@ def _faults(vendor: Vendor | None = None, seed: int = 1, **knobs: Any) -> Faults
 
 
 def _write(faults: Faults, now: float, n: int = 1) -> tuple[Any, ...]:
-    fate = faults("createSalesOrder", _order(n), f"D-{n}:order", now)
+    fate = faults("createSalesOrder", order_params(n), f"D-{n}:order", now)
     faults.done()
     return fate
 
@@ -111,9 +102,11 @@ def test_no_rate_limit_means_no_429() -> None:
 
 def test_concurrency_limit_answers_400_sss_request_limit_exceeded() -> None:
     faults = _faults(concurrency=2)
-    first = faults("createSalesOrder", _order(1), "k1", 0.0)
-    second = faults("createSalesOrder", _order(2), "k2", 0.0)
-    status, body, retry_after, latency, lost = faults("createSalesOrder", _order(3), "k3", 0.0)
+    first = faults("createSalesOrder", order_params(1), "k1", 0.0)
+    second = faults("createSalesOrder", order_params(2), "k2", 0.0)
+    status, body, retry_after, latency, lost = faults(
+        "createSalesOrder", order_params(3), "k3", 0.0
+    )
     assert (first[0], second[0]) == (201, 201)
     assert status == 400  # NetSuite style, not 429
     assert body["code"] == "SSS_REQUEST_LIMIT_EXCEEDED"
@@ -314,7 +307,7 @@ def test_streams_are_deterministic_per_name_and_seed() -> None:
     assert a != other_seed
 
 
-def test_draws_follow_the_stream_in_order() -> None:
+def test_draws_follow_the_stream_inorder_params() -> None:
     draws = Streams(5).draws("erp.latency", lambda gen, n: gen.random(n))
     expected = Streams(5).get("erp.latency").random(10).tolist()
     assert [draws() for _ in range(10)] == expected
