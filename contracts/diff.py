@@ -2,22 +2,31 @@
 
 Operations are paired by path template (parameter names ignored, so
 ``/orders/{id}`` and ``/orders/{orderId}`` are the same path) and method; then
-parameters, request bodies, responses and security of each pair are compared,
-and schemas through :class:`contracts.schemadiff.SchemaDiffer`.
+their lifecycle, security, parameters, request bodies, responses and response
+headers are compared here, and every schema they use is registered as a root of
+one :class:`contracts.schemadiff.SchemaGraph`. Once every root is in, the graph
+settles and :mod:`contracts.reach` says, for each schema change, the first place
+it shows (operation, status, field path) and every operation it reaches: a change
+in a shared component is one finding, not one per path through it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from contracts import findings as fd
+from contracts import reach
 from contracts.findings import Finding, Location
+from contracts.lifecycle import Lifecycle, on_change, on_removal
 from contracts.openapi import OpenAPIDocument, Operation, Parameter
 from contracts.schema import SchemaReader, SchemaRef
-from contracts.schemadiff import Direction, SchemaDiffer, field_name
+from contracts.schemadiff import Direction, PairKey, SchemaChange, SchemaGraph, field_name
 
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
+_STABILITY = {"draft": 0, "alpha": 1, "beta": 2, "stable": 3}
 
 
 def normalize_template(path: str) -> str:
@@ -32,19 +41,45 @@ def normalize_template(path: str) -> str:
     return re.sub(r"\{[^}/]*\}", "{}", path)
 
 
+@dataclass(frozen=True)
+class Root:
+    """Where a compared schema is used: the start of field paths.
+
+    Attributes:
+        key: The schema pair.
+        operation: Index of the operation in :attr:`DocumentDiff.operations`.
+        where: Path, method and (for responses) status.
+        label: ``body``, ``body (application/xml)``, ``query limit``, ``header X-Id``.
+    """
+
+    key: PairKey
+    operation: int
+    where: Location
+    label: str
+
+
 class DocumentDiff:
     """Computes the changes from an old to a new document.
 
     Args:
         old: The version clients were built against.
         new: The candidate version.
+        lifecycle: Deprecation policy; by default today's date and no grace period.
     """
 
-    def __init__(self, old: OpenAPIDocument, new: OpenAPIDocument) -> None:
+    def __init__(
+        self, old: OpenAPIDocument, new: OpenAPIDocument, lifecycle: Lifecycle | None = None
+    ) -> None:
         self.old = old
         self.new = new
-        self.schemas = SchemaDiffer(SchemaReader(old), SchemaReader(new))
+        self.lifecycle = lifecycle or Lifecycle(today=dt.date.today())
+        self.graph = SchemaGraph(SchemaReader(old), SchemaReader(new), self.lifecycle)
         self.findings: list[Finding] = []
+        self.roots: list[Root] = []
+        self.operations: list[str] = []
+        self._operation_index: dict[tuple[str, str], int] = {}
+        self._done = False
+        self._useful: set[PairKey] | None = None
 
     def run(self) -> list[Finding]:
         """Compare the documents.
@@ -52,6 +87,39 @@ class DocumentDiff:
         Returns:
             Findings, sorted by location then identifier, without duplicates.
         """
+        self._compare()
+        return fd.sort_findings(self.findings + self._schema_findings(self.roots, grouped=True))
+
+    def operation_changes(self, path: str, method: str) -> list[Finding]:
+        """Every change that shows in one operation, each at its field path there.
+
+        Args:
+            path: The operation's path template (either document's spelling).
+            method: Lower-case method.
+
+        Returns:
+            Operation-level findings of the operation and the schema changes its
+            schemas reach, located in this operation.
+        """
+        self._compare()
+        key = (normalize_template(path), method)
+        index = self._operation_index.get(key)
+        if index is None:
+            return []
+        own = [
+            f
+            for f in self.findings
+            if (normalize_template(f.location.path or ""), f.location.method or "") == key
+        ]
+        roots = [r for r in self.roots if r.operation == index]
+        return fd.sort_findings(own + self._schema_findings(roots, grouped=False))
+
+    # -- operations ------------------------------------------------------------------------
+
+    def _compare(self) -> None:
+        if self._done:
+            return
+        self._done = True
         old_ops = {(normalize_template(p), m): op for (p, m), op in self.old.operations.items()}
         new_ops = {(normalize_template(p), m): op for (p, m), op in self.new.operations.items()}
         old_paths = {p for p, _ in old_ops}
@@ -63,18 +131,10 @@ class DocumentDiff:
                 if key[0] not in new_paths:
                     if key[0] not in reported_paths:
                         reported_paths.add(key[0])
-                        self._add(
-                            "path-removed",
-                            f"path {old_op.path} was removed",
-                            Location(old_op.path, pointer=old_op.path_pointer, document="old"),
-                        )
+                        gone = [op for k, op in sorted(old_ops.items()) if k[0] == key[0]]
+                        self._removed_path(gone)
                     continue
-                self._add(
-                    "operation-removed",
-                    f"operation {old_op.key} ({old_op.operation_id or 'no operationId'}) "
-                    "was removed",
-                    Location(old_op.path, old_op.method, pointer=old_op.pointer, document="old"),
-                )
+                self._removed_operation(old_op)
             elif old_op is None and new_op is not None:
                 if key[0] not in old_paths:
                     if key[0] not in reported_paths:
@@ -91,11 +151,52 @@ class DocumentDiff:
                     Location(new_op.path, new_op.method, pointer=new_op.pointer),
                 )
             elif old_op is not None and new_op is not None:
+                self._operation_index[key] = len(self.operations)
+                self.operations.append(new_op.key)
                 self._operation(old_op, new_op)
-        return fd.sort_findings(self.findings)
+        self._webhooks()
+        self.graph.settle()
 
     def _add(self, kind: str, message: str, location: Location) -> None:
         self.findings.append(fd.make(kind, message, location))
+
+    def _removed_path(self, operations: list[Operation]) -> None:
+        first = operations[0]
+        where = Location(first.path, pointer=first.path_pointer, document="old")
+        verdicts = [
+            on_removal(
+                f"operation {op.key}",
+                op.node.get("deprecated") is True,
+                _sunset(op.node),
+                self.lifecycle,
+            )
+            for op in operations
+        ]
+        early = [v for v in verdicts if v is not None and v.kind == "removed-before-sunset"]
+        if early:
+            self._add(early[0].kind, f"path {first.path}: {early[0].message}", where)
+        elif all(v is not None for v in verdicts):
+            self._add(
+                "removed-after-deprecation",
+                f"path {first.path} was removed after its operations were deprecated",
+                where,
+            )
+        else:
+            self._add("path-removed", f"path {first.path} was removed", where)
+
+    def _removed_operation(self, op: Operation) -> None:
+        where = Location(op.path, op.method, pointer=op.pointer, document="old")
+        verdict = on_removal(
+            f"operation {op.key}", op.node.get("deprecated") is True, _sunset(op.node), self.lifecycle
+        )
+        if verdict is not None:
+            self._add(verdict.kind, verdict.message, where)
+        else:
+            self._add(
+                "operation-removed",
+                f"operation {op.key} ({op.operation_id or 'no operationId'}) was removed",
+                where,
+            )
 
     def _operation(self, old: Operation, new: Operation) -> None:
         where = Location(new.path, new.method, pointer=new.pointer)
@@ -105,6 +206,24 @@ class DocumentDiff:
                 f"operationId changed from {old.operation_id!r} to {new.operation_id!r}",
                 Location(new.path, new.method, pointer=new.pointer + "/operationId"),
             )
+        for verdict in on_change(
+            f"operation {new.key}",
+            old.node.get("deprecated") is True,
+            _sunset(old.node),
+            new.node.get("deprecated") is True,
+            _sunset(new.node),
+            self.lifecycle,
+        ):
+            self._add(verdict.kind, verdict.message, where)
+        before = _STABILITY.get(str(old.node.get("x-stability-level", "")))
+        after = _STABILITY.get(str(new.node.get("x-stability-level", "")))
+        if before is not None and after is not None and after < before:
+            self._add(
+                "stability-decreased",
+                f"x-stability-level went from {old.node['x-stability-level']!r} to "
+                f"{new.node['x-stability-level']!r}",
+                where,
+            )
         self._security(old, new, where)
         self._parameters(old, new)
         self._request_body(old, new)
@@ -112,20 +231,32 @@ class DocumentDiff:
 
     def _security(self, old: Operation, new: Operation, where: Location) -> None:
         old_alts, new_alts = self.old.security(old), self.new.security(new)
-        if not new_alts or frozenset() in new_alts:
+        if not new_alts or {} in new_alts:
             return
-        if not old_alts or frozenset() in old_alts:
-            needed = " or ".join("+".join(sorted(a)) for a in new_alts)
+        needed = " or ".join(_describe_security(a) for a in new_alts)
+        if not old_alts or {} in old_alts:
             self._add("security-requirement-added", f"now requires {needed}", where)
             return
         for alt in old_alts:
-            if not any(candidate <= alt for candidate in new_alts):
-                needed = " or ".join("+".join(sorted(a)) for a in new_alts)
-                self._add(
-                    "security-requirement-added",
-                    f"clients using {'+'.join(sorted(alt))} now need {needed}",
-                    where,
-                )
+            if any(_covers(candidate, alt) for candidate in new_alts):
+                continue
+            same_schemes = [c for c in new_alts if set(c) <= set(alt)]
+            kind = "security-scope-added" if same_schemes else "security-requirement-added"
+            self._add(kind, f"clients using {_describe_security(alt)} now need {needed}", where)
+
+    def _webhooks(self) -> None:
+        old_hooks = self.old.data.get("webhooks") or {}
+        new_hooks = self.new.data.get("webhooks") or {}
+        if not isinstance(old_hooks, dict) or not isinstance(new_hooks, dict):
+            return
+        for name in sorted(set(old_hooks) - set(new_hooks), key=str):
+            self._add(
+                "webhook-removed",
+                f"webhook {name!r} was removed",
+                Location(pointer=f"/webhooks/{name}", document="old"),
+            )
+
+    # -- parameters --------------------------------------------------------------------------
 
     def _param_key(self, op: Operation, param: Parameter) -> tuple[str, str]:
         if param.location == "path":
@@ -143,33 +274,17 @@ class DocumentDiff:
             op_, np_ = old_params.get(key), new_params.get(key)
             if np_ is None and op_ is not None:
                 if op_.location != "path":
-                    self._add(
-                        "request-parameter-removed",
-                        f"{op_.location} parameter {op_.name!r} is no longer documented",
-                        Location(
-                            old.path,
-                            old.method,
-                            pointer=op_.pointer,
-                            field=f"{op_.location} {op_.name}",
-                            document="old",
-                        ),
-                    )
+                    self._removed_parameter(old, op_)
                 continue
             assert np_ is not None
             loc = Location(new.path, new.method, pointer=np_.pointer, field=f"{key[0]} {np_.name}")
             if op_ is None:
-                if np_.required:
-                    self._add(
-                        "request-parameter-added-required",
-                        f"new required {np_.location} parameter {np_.name!r}",
-                        loc,
-                    )
-                else:
-                    self._add(
-                        "request-parameter-added",
-                        f"new optional {np_.location} parameter {np_.name!r}",
-                        loc,
-                    )
+                kind, text = (
+                    ("request-parameter-added-required", "new required")
+                    if np_.required
+                    else ("request-parameter-added", "new optional")
+                )
+                self._add(kind, f"{text} {np_.location} parameter {np_.name!r}", loc)
                 continue
             if np_.required and not op_.required:
                 self._add(
@@ -177,6 +292,22 @@ class DocumentDiff:
                     f"{np_.location} parameter {np_.name!r} became required",
                     loc,
                 )
+            if _serialisation(op_) != _serialisation(np_):
+                self._add(
+                    "request-parameter-style-changed",
+                    f"{np_.location} parameter {np_.name!r} is serialised differently: "
+                    f"{_style_text(op_)} -> {_style_text(np_)}",
+                    loc,
+                )
+            for verdict in on_change(
+                f"{np_.location} parameter {np_.name!r}",
+                op_.node.get("deprecated") is True,
+                _sunset(op_.node),
+                np_.node.get("deprecated") is True,
+                _sunset(np_.node),
+                self.lifecycle,
+            ):
+                self._add(verdict.kind, verdict.message, loc)
             if "schema" in op_.node and "schema" in np_.node:
                 self._schema(
                     SchemaRef(op_.node["schema"], op_.pointer + "/schema"),
@@ -184,11 +315,37 @@ class DocumentDiff:
                     "request",
                     Location(new.path, new.method),
                     f"{np_.location} {np_.name}",
+                    text=True,
                 )
+
+    def _removed_parameter(self, op: Operation, param: Parameter) -> None:
+        where = Location(
+            op.path,
+            op.method,
+            pointer=param.pointer,
+            field=f"{param.location} {param.name}",
+            document="old",
+        )
+        what = f"{param.location} parameter {param.name!r}"
+        verdict = on_removal(
+            what, param.node.get("deprecated") is True, _sunset(param.node), self.lifecycle
+        )
+        if verdict is not None:
+            self._add(verdict.kind, verdict.message, where)
+        else:
+            self._add("request-parameter-removed", f"{what} is no longer documented", where)
+
+    # -- bodies ------------------------------------------------------------------------------
 
     def _request_body(self, old: Operation, new: Operation) -> None:
         old_rb, new_rb = self.old.request_body(old), self.new.request_body(new)
         if new_rb is None:
+            if old_rb is not None:
+                self._add(
+                    "request-body-removed",
+                    "the operation no longer takes a request body",
+                    Location(old.path, old.method, pointer=old_rb[1], field="body", document="old"),
+                )
             return
         new_body, new_ptr = new_rb
         old_required = bool(old_rb and old_rb[0].get("required", False))
@@ -206,15 +363,12 @@ class DocumentDiff:
         old_resps, new_resps = self.old.responses(old), self.new.responses(new)
         for status in sorted(old_resps.keys() | new_resps.keys()):
             if status not in new_resps:
+                success = status.startswith("2")
                 self._add(
-                    "response-status-removed",
+                    "response-status-removed" if success else "response-error-status-removed",
                     f"response status {status} is no longer documented",
                     Location(
-                        old.path,
-                        old.method,
-                        status,
-                        pointer=old_resps[status][1],
-                        document="old",
+                        old.path, old.method, status, pointer=old_resps[status][1], document="old"
                     ),
                 )
             elif status not in old_resps:
@@ -224,12 +378,9 @@ class DocumentDiff:
                     Location(new.path, new.method, status, pointer=new_resps[status][1]),
                 )
             else:
-                self._media(
-                    old_resps[status],
-                    new_resps[status],
-                    "response",
-                    Location(new.path, new.method, status),
-                )
+                where = Location(new.path, new.method, status)
+                self._media(old_resps[status], new_resps[status], "response", where)
+                self._headers(old_resps[status], new_resps[status], where)
 
     def _media(
         self,
@@ -238,59 +389,268 @@ class DocumentDiff:
         direction: Direction,
         where: Location,
     ) -> None:
-        old_media = {m: (s, p) for m, s, p in self.old.iter_media(*old)}
-        new_media = {m: (s, p) for m, s, p in self.new.iter_media(*new)}
+        old_media = _media_of(old)
+        new_media = _media_of(new)
         for media in sorted(old_media):
+            old_schema, old_ptr = old_media[media]
+            label = "body" if len(old_media) == 1 else f"body ({media})"
+            at = Location(where.path, where.method, where.status, field=label)
             if media not in new_media:
                 self._add(
                     f"{direction}-media-type-removed",
                     f"{direction} content type {media!r} is no longer documented",
                     Location(
-                        where.path,
-                        where.method,
-                        where.status,
-                        pointer=old_media[media][1],
-                        document="old",
+                        where.path, where.method, where.status, pointer=old_ptr, document="old"
                     ),
                 )
                 continue
-            label = "body" if len(old_media) == 1 else f"body ({media})"
+            new_schema, new_ptr = new_media[media]
+            if old_schema is None and new_schema is not None and direction == "request":
+                self._add(
+                    "request-body-schema-added",
+                    f"content type {media!r} took any body; now it has a schema",
+                    Location(where.path, where.method, pointer=new_ptr, field=label),
+                )
+                continue
+            if old_schema is not None and new_schema is None and direction == "response":
+                self._add(
+                    "response-body-schema-removed",
+                    f"content type {media!r} no longer describes its body",
+                    Location(
+                        at.path, at.method, at.status, pointer=old_ptr, field=label, document="old"
+                    ),
+                )
+                continue
+            if old_schema is None or new_schema is None:
+                continue
             self._schema(
-                SchemaRef(*old_media[media]),
-                SchemaRef(*new_media[media]),
+                SchemaRef(old_schema, old_ptr),
+                SchemaRef(new_schema, new_ptr),
                 direction,
                 where,
                 label,
             )
 
-    def _schema(
-        self, old: SchemaRef, new: SchemaRef, direction: Direction, where: Location, label: str
+    def _headers(
+        self, old: tuple[dict[str, Any], str], new: tuple[dict[str, Any], str], where: Location
     ) -> None:
-        for change in self.schemas.compare(old, new, direction):
-            name = field_name(change.field)
-            sep = "" if name.startswith("[]") else "."
-            self._add(
-                change.kind,
-                f"{label}{sep}{name}: {change.message}" if name else f"{label}: {change.message}",
-                Location(
-                    where.path,
-                    where.method,
-                    where.status,
-                    pointer=change.pointer,
-                    field=f"{label}{sep}{name}" if name else label,
-                    document=change.document,
-                ),
+        old_headers = _headers_of(self.old, old)
+        new_headers = _headers_of(self.new, new)
+        for name in sorted(old_headers.keys() | new_headers.keys()):
+            if name in _IGNORED_HEADERS:
+                continue
+            before, after = old_headers.get(name), new_headers.get(name)
+            if after is None and before is not None:
+                required = before[0].get("required") is True
+                self._add(
+                    "response-header-removed" if required else "response-optional-header-removed",
+                    f"response header {before[2]!r} was removed",
+                    Location(
+                        where.path,
+                        where.method,
+                        where.status,
+                        pointer=before[1],
+                        field=f"header {before[2]}",
+                        document="old",
+                    ),
+                )
+                continue
+            assert after is not None
+            loc = Location(
+                where.path, where.method, where.status, pointer=after[1], field=f"header {after[2]}"
             )
+            if before is None:
+                self._add("response-header-added", f"response header {after[2]!r} was added", loc)
+                continue
+            if before[0].get("required") is True and after[0].get("required") is not True:
+                self._add(
+                    "response-header-became-optional",
+                    f"response header {after[2]!r} became optional",
+                    loc,
+                )
+            if "schema" in before[0] and "schema" in after[0]:
+                self._schema(
+                    SchemaRef(before[0]["schema"], before[1] + "/schema"),
+                    SchemaRef(after[0]["schema"], after[1] + "/schema"),
+                    "response",
+                    where,
+                    f"header {after[2]}",
+                )
+
+    # -- schemas ----------------------------------------------------------------------------
+
+    def _schema(
+        self,
+        old: SchemaRef,
+        new: SchemaRef,
+        direction: Direction,
+        where: Location,
+        label: str,
+        *,
+        text: bool = False,
+    ) -> None:
+        key = self.graph.add(old, new, direction, text=text)
+        self.roots.append(Root(key, len(self.operations) - 1, where, label))
+
+    def _schema_findings(self, roots: list[Root], *, grouped: bool) -> list[Finding]:
+        """Findings for the schema changes reachable from ``roots``.
+
+        Args:
+            roots: Where schemas are used.
+            grouped: One finding per change, at the shallowest place it shows, with
+                the operations it reaches (``diff``); otherwise one per change as
+                seen from these roots (the gate's view of one operation).
+
+        Returns:
+            The findings.
+        """
+        pairs = self.graph.pairs
+        changed = [key for key, pair in pairs.items() if pair.changes]
+        if not changed or not roots:
+            return []
+        if self._useful is None:
+            parents: dict[PairKey, list[PairKey]] = {}
+            for key, pair in pairs.items():
+                for _, child in pair.chosen:
+                    parents.setdefault(child, []).append(key)
+            self._useful = reach.backward_closure(changed, lambda k: parents.get(k, ()))
+        useful = self._useful
+        found = reach.shortest_paths([r.key for r in roots], self.graph.children, useful)
+        bits: dict[PairKey, int] = {}
+        if grouped:
+            seeds: dict[PairKey, int] = {}
+            for root in roots:
+                seeds[root.key] = seeds.get(root.key, 0) | (1 << root.operation)
+            bits = reach.reach_sets(set(found), self.graph.children, seeds)
+        best: dict[tuple[str, str, str, str], tuple[tuple[int, int], Finding, int]] = {}
+        for key in changed:
+            if key not in found:
+                continue
+            root = roots[found[key][0]]
+            path = reach.path_to(key, found)
+            for change in pairs[key].changes:
+                finding = _finding(change, root, path)
+                ident = (change.kind, change.message, change.pointer, change.document)
+                rank = (len(path), found[key][0])
+                previous = best.get(ident)
+                reached = bits.get(key, 0)
+                if previous is None or rank < previous[0]:
+                    best[ident] = (rank, finding, reached | (previous[2] if previous else 0))
+                else:
+                    best[ident] = (previous[0], previous[1], previous[2] | reached)
+        result = []
+        for _, finding, reached in best.values():
+            operations = _operations(reached, self.operations)
+            if len(operations) > 1:
+                finding = Finding(
+                    finding.location, finding.id, finding.level, finding.message, operations
+                )
+            result.append(finding)
+        return result
 
 
-def diff_documents(old: OpenAPIDocument, new: OpenAPIDocument) -> list[Finding]:
+def _finding(change: SchemaChange, root: Root, path: tuple[str, ...]) -> Finding:
+    name = field_name((*path, *change.field))
+    sep = "" if name.startswith("[]") else "."
+    label = f"{root.label}{sep}{name}" if name else root.label
+    return fd.make(
+        change.kind,
+        f"{label}: {change.message}",
+        Location(
+            root.where.path,
+            root.where.method,
+            root.where.status,
+            pointer=change.pointer,
+            field=label,
+            document=change.document,
+        ),
+        level=change.level,
+    )
+
+
+def _operations(bits: int, names: list[str]) -> tuple[str, ...]:
+    found = []
+    index = 0
+    while bits:
+        if bits & 1:
+            found.append(names[index])
+        bits >>= 1
+        index += 1
+    return tuple(found)
+
+
+def _media_of(container: tuple[dict[str, Any], str]) -> dict[str, tuple[Any, str]]:
+    node, pointer = container
+    content = node.get("content") or {}
+    result = {}
+    for media in sorted(content, key=str):
+        media_obj = content[media]
+        if isinstance(media_obj, dict):
+            at = f"{pointer}/content/{str(media).replace('~', '~0').replace('/', '~1')}"
+            if "schema" in media_obj:
+                result[str(media)] = (media_obj["schema"], at + "/schema")
+            else:
+                result[str(media)] = (None, at)
+    return result
+
+
+def _headers_of(
+    document: OpenAPIDocument, container: tuple[dict[str, Any], str]
+) -> dict[str, tuple[dict[str, Any], str, str]]:
+    node, pointer = container
+    headers = node.get("headers") or {}
+    result = {}
+    if not isinstance(headers, dict):
+        return result
+    for name in sorted(headers, key=str):
+        escaped = str(name).replace("~", "~0").replace("/", "~1")
+        resolved, at = document.resolve(headers[name], f"{pointer}/headers/{escaped}")
+        if isinstance(resolved, dict):
+            result[str(name).lower()] = (resolved, at, str(name))
+    return result
+
+
+def _sunset(node: dict[str, Any]) -> str | None:
+    value = node.get("x-sunset")
+    return str(value) if value is not None else None
+
+
+def _serialisation(param: Parameter) -> tuple[str, bool]:
+    default_style = "form" if param.location in ("query", "cookie") else "simple"
+    style = str(param.node.get("style", default_style))
+    explode = param.node.get("explode", style == "form")
+    return style, bool(explode)
+
+
+def _style_text(param: Parameter) -> str:
+    style, explode = _serialisation(param)
+    return f"style {style}, explode {str(explode).lower()}"
+
+
+def _covers(new: dict[str, frozenset[str]], old: dict[str, frozenset[str]]) -> bool:
+    """Whether credentials that satisfy ``old`` satisfy ``new``."""
+    return all(scheme in old and scopes <= old[scheme] for scheme, scopes in new.items())
+
+
+def _describe_security(alt: dict[str, frozenset[str]]) -> str:
+    parts = []
+    for scheme in sorted(alt):
+        scopes = sorted(alt[scheme])
+        parts.append(f"{scheme}[{', '.join(scopes)}]" if scopes else scheme)
+    return "+".join(parts) or "anonymous"
+
+
+def diff_documents(
+    old: OpenAPIDocument, new: OpenAPIDocument, lifecycle: Lifecycle | None = None
+) -> list[Finding]:
     """Every backward-compatibility change from ``old`` to ``new``.
 
     Args:
         old: The version clients were built against.
         new: The candidate version.
+        lifecycle: Deprecation policy (default: today, no grace period).
 
     Returns:
         Sorted findings.
     """
-    return DocumentDiff(old, new).run()
+    return DocumentDiff(old, new, lifecycle).run()

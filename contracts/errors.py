@@ -16,6 +16,7 @@ class ContractInputError(Exception):
     Attributes:
         file: The file at fault, if any.
         pointer: JSON pointer (RFC 6901) or field path inside the file, if known.
+        line: 1-based line inside the file, if known (syntax and safety errors).
         problem: What is wrong, in a few words.
         expected: What was expected instead.
         hint: What the user can do about it.
@@ -27,11 +28,13 @@ class ContractInputError(Exception):
         *,
         file: Path | str | None = None,
         pointer: str | None = None,
+        line: int | None = None,
         expected: str | None = None,
         hint: str | None = None,
     ) -> None:
         self.file = str(file) if file is not None else None
         self.pointer = pointer
+        self.line = line
         self.problem = problem
         self.expected = expected
         self.hint = hint
@@ -41,9 +44,11 @@ class ContractInputError(Exception):
         """Return the one-paragraph message shown to the user.
 
         Returns:
-            ``FILE#POINTER: problem; expected ...; hint`` with absent parts left out.
+            ``FILE:LINE#POINTER: problem; expected ...; hint`` with absent parts left out.
         """
         where = self.file or ""
+        if self.line is not None:
+            where = f"{where}:{self.line}" if where else f"line {self.line}"
         if self.pointer is not None:
             where = f"{where}#{self.pointer}" if where else self.pointer
         parts = [f"{where}: {self.problem}" if where else self.problem]

@@ -1,88 +1,76 @@
 """Reading OpenAPI documents from YAML or JSON files, with clear errors.
 
-A document is read once, checked to be OpenAPI 3.x, and every ``$ref`` in it is
-checked to resolve. Syntax errors name the line and column; structural errors
-name the JSON pointer.
+A document is read once through :mod:`contracts.safeload` (size, alias, nesting
+and duplicate-key limits), checked to be OpenAPI 3.x, and every ``$ref`` in it is
+checked to resolve to a definition (a chain of references that loops without
+reaching one is refused here, so ``diff`` and ``gate`` accept exactly the same
+documents). Syntax errors name the line and column; structural errors name the
+JSON pointer.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from contracts.errors import ContractInputError
 from contracts.openapi import OpenAPIDocument
+from contracts.safeload import Limits, UnsafeInput, parse, read_text
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-def load_document(path: Path | str) -> OpenAPIDocument:
+def load_document(path: Path | str, limits: Limits = Limits()) -> OpenAPIDocument:
     """Read and check an OpenAPI 3.x document from a YAML or JSON file.
 
     Args:
         path: The file.
+        limits: Size, alias and nesting limits (see :mod:`contracts.safeload`).
 
     Returns:
         The loaded document, with all ``$ref``s checked.
 
     Raises:
-        ContractInputError: If the file is missing, unreadable, not YAML/JSON, not
-            an OpenAPI 3.x document, or has a ``$ref`` that does not resolve.
+        ContractInputError: If the file is missing, unreadable, too large, binary,
+            not YAML/JSON, hostile (alias bomb, deep nesting, duplicate keys), not an
+            OpenAPI 3.x document, or has a ``$ref`` that does not resolve.
     """
-    file = Path(path)
-    if not file.is_file():
-        raise ContractInputError(
-            "file not found",
-            file=file,
-            expected="an OpenAPI 3.0 or 3.1 document (.yaml, .yml or .json)",
-            hint="check the path",
-        )
-    try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractInputError(f"cannot read the file ({exc})", file=file) from None
-    data = parse_text(text, file)
-    return document_from_data(data, str(file))
+    data = read_data(
+        path, "an OpenAPI 3.0 or 3.1 document (.yaml, .yml or .json)", limits=limits
+    )
+    return document_from_data(data, str(path))
 
 
-def parse_text(text: str, file: Path | str) -> Any:
-    """Parse YAML or JSON text, turning syntax errors into a clear message.
+def read_data(path: Path | str, expected: str, *, limits: Limits = Limits()) -> Any:
+    """Read a YAML or JSON file through the safe loader, turning problems into one message.
 
     Args:
-        text: The file's content.
-        file: The file name for messages.
+        path: The file.
+        expected: What the file should be, for the "file not found" message.
+        limits: Size, alias and nesting limits.
 
     Returns:
         The parsed data.
 
     Raises:
-        ContractInputError: On a syntax error, naming the line and column.
+        ContractInputError: Naming the file and, where known, the line.
     """
-    if str(file).endswith(".json") or text.lstrip().startswith("{"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ContractInputError(
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                file=file,
-                expected="a valid JSON document",
-                hint="fix the syntax error",
-            ) from None
-    try:
-        return yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    file = Path(path)
+    if not file.is_file():
         raise ContractInputError(
-            f"invalid YAML{where}: {problem}",
+            "file not found" if not file.exists() else "not a file",
             file=file,
-            expected="a valid YAML document",
-            hint="fix the syntax error",
+            expected=expected,
+            hint="check the path",
+        )
+    try:
+        text = read_text(file, limits)
+        json_first = file.suffix.lower() == ".json" or text.lstrip().startswith("{")
+        return parse(text, json_first=json_first, limits=limits).data
+    except UnsafeInput as exc:
+        raise ContractInputError(
+            exc.problem, file=file, line=exc.line, expected=exc.expected, hint=exc.hint
         ) from None
+    except OSError as exc:
+        raise ContractInputError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
 
 
 def document_from_data(data: Any, source: str) -> OpenAPIDocument:

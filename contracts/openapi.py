@@ -166,7 +166,8 @@ class OpenAPIDocument:
 
         Raises:
             ContractInputError: Naming the first reference (in document order) that
-                does not resolve.
+                does not resolve, or whose chain of references loops without
+                reaching a definition.
         """
         stack: list[tuple[Any, str]] = [(self.data, "")]
         while stack:
@@ -185,6 +186,7 @@ class OpenAPIDocument:
                             expected=f"a definition at {ref}",
                             hint="fix the reference or add the missing definition",
                         ) from None
+                    self.resolve(node, at)  # a chain that loops without a definition
                 items = list(node.items())
                 for key, value in reversed(items):
                     if isinstance(value, dict | list):
@@ -290,20 +292,30 @@ class OpenAPIDocument:
                 merged[param.ident] = param
         return [merged[k] for k in sorted(merged)]
 
-    def security(self, operation: Operation) -> list[frozenset[str]]:
+    def security(self, operation: Operation) -> list[dict[str, frozenset[str]]]:
         """The operation's effective security requirement.
 
         Args:
             operation: The operation.
 
         Returns:
-            Alternatives (any one suffices), each the set of scheme names it needs.
-            An empty list means no security; an empty set among them means
-            anonymous access is allowed.
+            Alternatives (any one suffices), each mapping the schemes it needs to
+            the scopes it asks of them. An empty list means no security; an empty
+            mapping among them means anonymous access is allowed.
         """
         raw = operation.node.get("security", self.data.get("security")) or []
-        result = {frozenset(str(name) for name in alt) for alt in raw if isinstance(alt, dict)}
-        return sorted(result, key=lambda s: sorted(s))
+        result: dict[tuple[tuple[str, tuple[str, ...]], ...], dict[str, frozenset[str]]] = {}
+        for alt in raw:
+            if not isinstance(alt, dict):
+                continue
+            needs = {
+                str(name): frozenset(str(s) for s in scopes if s is not None)
+                if isinstance(scopes, list)
+                else frozenset()
+                for name, scopes in alt.items()
+            }
+            result[tuple(sorted((k, tuple(sorted(v))) for k, v in needs.items()))] = needs
+        return [result[k] for k in sorted(result)]
 
     def responses(self, operation: Operation) -> dict[str, tuple[dict[str, Any], str]]:
         """The operation's responses, resolved, keyed by status code as a string.

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from contracts.errors import ContractInputError
+from contracts.loader import read_data
 from contracts.matchers import MatchingRules
 
 
@@ -162,16 +163,7 @@ def _fail(file: Path, pointer: str, problem: str, expected: str) -> ContractInpu
 
 
 def _load_file(file: Path) -> list[Interaction]:
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ContractInputError(
-            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            file=file,
-            expected="a Pact file (JSON)",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ContractInputError(f"cannot read the file ({exc})", file=file) from None
+    data = read_data(file, "a Pact file (JSON)")
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise _fail(file, "/interactions", "not a Pact file", "an 'interactions' list")
     consumer = _name(data, "consumer", file)

@@ -1,24 +1,67 @@
 """A flattened view of an OpenAPI schema, for comparing and walking schemas.
 
 OpenAPI 3.0 (``nullable``) and 3.1 (type arrays, ``null``) are read into one
-model: :class:`Facts`, where ``null`` is just another type. ``allOf`` parts are
-merged; ``oneOf``/``anyOf`` alternatives are combined the way a client sees them
-(a property exists if some alternative has it; it is required only if every
-alternative requires it). Facts are cached by JSON pointer and recursion through
-composition is cut, so recursive schemas are safe.
+model, :class:`Facts`, where ``null`` is just another type, and ``allOf`` parts
+are merged into it. Unions (``oneOf``/``anyOf``) are read two ways:
+
+- :meth:`SchemaReader.shape` keeps the alternatives apart
+  (:attr:`Facts.alternatives`), which is what ``diff`` needs to compare one
+  alternative with another;
+- :meth:`SchemaReader.facts` also folds them into one client's-eye view (a
+  property exists if some alternative has it; it is required only if every
+  alternative requires it), which is what the gate's walk over an example needs.
+
+Both are cached by JSON pointer; recursion through composition is cut, so
+recursive schemas are safe.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from contracts import pointer as jp
 from contracts.openapi import OpenAPIDocument
 
-BOUND_KEYS_MIN = ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties")
-BOUND_KEYS_MAX = ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties")
+BOUND_KEYS_MIN = (
+    "minimum",
+    "exclusiveMinimum",
+    "minLength",
+    "minItems",
+    "minProperties",
+    "minContains",
+)
+BOUND_KEYS_MAX = (
+    "maximum",
+    "exclusiveMaximum",
+    "maxLength",
+    "maxItems",
+    "maxProperties",
+    "maxContains",
+)
 JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+RESTRICTING_KEYWORDS = (
+    "not",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "dependentRequired",
+    "dependentSchemas",
+    "dependencies",
+    "patternProperties",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "prefixItems",
+    "contentSchema",
+    "contentMediaType",
+    "contentEncoding",
+)
+"""JSON Schema keywords that only ever narrow what is valid, compared as written."""
+
+_SCHEMAS_PREFIX = "#/components/schemas/"
 
 
 @dataclass(frozen=True)
@@ -33,17 +76,29 @@ class SchemaRef:
     node: Any
     pointer: str
 
+    @property
+    def component(self) -> str | None:
+        """The component schema name when the node is ``$ref: '#/components/schemas/X'``."""
+        if isinstance(self.node, dict):
+            ref = self.node.get("$ref")
+            if isinstance(ref, str) and ref.startswith(_SCHEMAS_PREFIX):
+                return jp.unescape_token(ref[len(_SCHEMAS_PREFIX) :])
+        return None
+
 
 @dataclass
 class Facts:
     """What a schema promises, flattened.
 
     Attributes:
-        pointer: Pointer of the resolved schema.
+        pointer: Pointer of the resolved schema (where findings point).
+        key: Identity for caches and pairing; the pointer, except for a union
+            alternative merged with its parent's constraints (``alt&parent``).
         types: Allowed JSON types (``integer`` implies nothing about ``number``);
             ``None`` means any type.
         format: The ``format``, if any.
-        enum: Allowed values, if restricted.
+        enum: Allowed values, if restricted (``const`` is a one-value enum).
+        extensible_enum: ``x-extensible-enum`` values, if any.
         properties: Declared properties.
         required: Required property names.
         additional: ``False`` when extra properties are forbidden, a schema when
@@ -51,24 +106,48 @@ class Facts:
         items: Schema of array items, if any.
         bounds: Numeric, length, item-count bounds present on the schema.
         pattern: The ``pattern``, if any.
+        multiple_of: The ``multipleOf``, if any.
+        unique_items: ``uniqueItems``.
+        default: ``(value,)`` when a ``default`` is declared, else ``()``.
         read_only: ``readOnly``.
         write_only: ``writeOnly``.
+        deprecated: ``deprecated``.
+        sunset: The ``x-sunset`` text, if any.
+        discriminator: ``(propertyName, {value: target})``, if any.
+        restricting: Other narrowing keywords, as canonical JSON text.
+        alternatives: ``oneOf``/``anyOf`` members (only in :meth:`SchemaReader.shape`).
+        union: ``"oneOf"`` or ``"anyOf"`` when ``alternatives`` is set.
         composed: Whether ``oneOf``/``anyOf`` took part (facts are approximate).
     """
 
     pointer: str
+    key: str = ""
     types: frozenset[str] | None = None
     format: str | None = None
     enum: tuple[Any, ...] | None = None
+    extensible_enum: tuple[Any, ...] | None = None
     properties: dict[str, SchemaRef] = field(default_factory=dict)
     required: frozenset[str] = frozenset()
     additional: bool | SchemaRef = True
     items: SchemaRef | None = None
     bounds: dict[str, float] = field(default_factory=dict)
     pattern: str | None = None
+    multiple_of: float | None = None
+    unique_items: bool = False
+    default: tuple[Any, ...] = ()
     read_only: bool = False
     write_only: bool = False
+    deprecated: bool = False
+    sunset: str | None = None
+    discriminator: tuple[str, dict[str, str]] | None = None
+    restricting: dict[str, str] = field(default_factory=dict)
+    alternatives: tuple[SchemaRef, ...] = ()
+    union: str | None = None
     composed: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            self.key = self.pointer
 
     def allows_type(self, json_type: str) -> bool:
         """Whether a value of ``json_type`` can be valid here.
@@ -85,6 +164,22 @@ class Facts:
             return True
         return json_type == "integer" and "number" in self.types
 
+    @property
+    def constrains_values(self) -> bool:
+        """Whether anything beyond the type restricts the value (for merging unions)."""
+        return bool(
+            self.properties
+            or self.required
+            or self.enum is not None
+            or self.bounds
+            or self.pattern is not None
+            or self.format is not None
+            or self.items is not None
+            or self.additional is not True
+            or self.restricting
+            or self.multiple_of is not None
+        )
+
 
 class SchemaReader:
     """Computes and caches :class:`Facts` for schemas of one document.
@@ -95,11 +190,13 @@ class SchemaReader:
 
     def __init__(self, document: OpenAPIDocument) -> None:
         self.document = document
-        self._cache: dict[str, Facts] = {}
+        self._facts: dict[str, Facts] = {}
+        self._shapes: dict[str, Facts] = {}
+        self._members: dict[str, list[Facts]] = {}
         self._active: set[str] = set()
 
     def facts(self, ref: SchemaRef) -> Facts:
-        """Flatten the schema at ``ref``.
+        """Flatten the schema at ``ref``, unions folded into one view.
 
         Args:
             ref: The schema and its pointer.
@@ -108,78 +205,168 @@ class SchemaReader:
             The (cached) facts.
         """
         node, pointer = self.document.resolve(ref.node, ref.pointer)
-        cached = self._cache.get(pointer)
+        cached = self._facts.get(pointer)
         if cached is not None:
             return cached
-        if pointer in self._active or not isinstance(node, dict):
+        if ("f" + pointer) in self._active or not isinstance(node, dict):
             return Facts(pointer=pointer)
-        self._active.add(pointer)
+        self._active.add("f" + pointer)
         try:
-            result = self._compute(node, pointer)
+            result = self._shape(node, pointer, fold=True)
         finally:
-            self._active.discard(pointer)
-        self._cache[pointer] = result
+            self._active.discard("f" + pointer)
+        self._facts[pointer] = result
         return result
 
-    def _compute(self, node: dict[str, Any], pointer: str) -> Facts:
-        own = self._own(node, pointer)
-        for index, part in enumerate(node.get("allOf") or []):
-            own = _merge_all(own, self.facts(SchemaRef(part, jp.join(pointer, "allOf", index))))
-        alternatives = []
-        for keyword in ("oneOf", "anyOf"):
-            for index, part in enumerate(node.get(keyword) or []):
-                alternatives.append(self.facts(SchemaRef(part, jp.join(pointer, keyword, index))))
-        if alternatives:
-            own = _merge_all(own, _merge_any(pointer, alternatives))
-            own.composed = True
-        return own
+    def shape(self, ref: SchemaRef) -> Facts:
+        """Flatten the schema at ``ref``, keeping ``oneOf``/``anyOf`` alternatives apart.
 
-    def _own(self, node: dict[str, Any], pointer: str) -> Facts:
-        facts = Facts(pointer=pointer)
-        raw_type = node.get("type")
-        if isinstance(raw_type, str):
-            types = {raw_type}
-        elif isinstance(raw_type, list):
-            types = {str(t) for t in raw_type}
-        elif "properties" in node or "additionalProperties" in node:
-            types = {"object"}
-        elif "items" in node:
-            types = {"array"}
-        else:
-            types = set()
-        if types and (node.get("nullable") is True or None in (node.get("enum") or [1])):
-            types.add("null")
-        facts.types = frozenset(types) if types else None
-        if isinstance(node.get("format"), str):
-            facts.format = node["format"]
-        if isinstance(node.get("enum"), list):
-            facts.enum = tuple(node["enum"])
-        elif "const" in node:
-            facts.enum = (node["const"],)
-        props = node.get("properties")
-        if isinstance(props, dict):
-            base = jp.join(pointer, "properties")
-            facts.properties = {
-                str(name): SchemaRef(value, jp.join(base, name)) for name, value in props.items()
-            }
-        if isinstance(node.get("required"), list):
-            facts.required = frozenset(str(n) for n in node["required"])
-        additional = node.get("additionalProperties", True)
-        if additional is False:
-            facts.additional = False
-        elif isinstance(additional, dict):
-            facts.additional = SchemaRef(additional, jp.join(pointer, "additionalProperties"))
-        if isinstance(node.get("items"), dict):
-            facts.items = SchemaRef(node["items"], jp.join(pointer, "items"))
-        for key in (*BOUND_KEYS_MIN, *BOUND_KEYS_MAX):
-            value = node.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                facts.bounds[key] = float(value)
-        if isinstance(node.get("pattern"), str):
-            facts.pattern = node["pattern"]
-        facts.read_only = node.get("readOnly") is True
-        facts.write_only = node.get("writeOnly") is True
-        return facts
+        Args:
+            ref: The schema and its pointer.
+
+        Returns:
+            The (cached) facts, with :attr:`Facts.alternatives` set for unions.
+        """
+        node, pointer = self.document.resolve(ref.node, ref.pointer)
+        cached = self._shapes.get(pointer)
+        if cached is not None:
+            return cached
+        if ("s" + pointer) in self._active or not isinstance(node, dict):
+            return Facts(pointer=pointer)
+        self._active.add("s" + pointer)
+        try:
+            result = self._shape(node, pointer, fold=False)
+        finally:
+            self._active.discard("s" + pointer)
+        self._shapes[pointer] = result
+        return result
+
+    def members(self, union: Facts) -> list[Facts]:
+        """The alternatives of a union, each with the union's own constraints applied.
+
+        ``{type: object, required: [id], oneOf: [A, B]}`` means ``base and (A or
+        B)``, that is ``(base and A) or (base and B)``: each member carries the
+        base's constraints, so members compare with whole schemas on the other side.
+
+        Args:
+            union: Facts from :meth:`shape` with alternatives.
+
+        Returns:
+            One facts object per alternative, in document order.
+        """
+        cached = self._members.get(union.key)
+        if cached is not None:
+            return cached
+        base = replace(union, alternatives=(), union=None)
+        result = []
+        for ref in union.alternatives:
+            member = self.shape(ref)
+            if base.constrains_values or (base.types is not None and member.types is None):
+                merged = _merge_all(member, base)
+                member = replace(
+                    merged,
+                    key=f"{member.key}&{union.key}",
+                    alternatives=member.alternatives,
+                    union=member.union,
+                )
+            result.append(member)
+        self._members[union.key] = result
+        return result
+
+    def _shape(self, node: dict[str, Any], pointer: str, *, fold: bool) -> Facts:
+        read = self.facts if fold else self.shape
+        own = _own(node, pointer)
+        for index, part in enumerate(node.get("allOf") or []):
+            part_facts = read(SchemaRef(part, jp.join(pointer, "allOf", index)))
+            own = _merge_all(own, part_facts)
+        alternatives: list[SchemaRef] = []
+        union = None
+        for keyword in ("oneOf", "anyOf"):
+            parts = node.get(keyword)
+            if isinstance(parts, list) and parts:
+                union = union or keyword
+                alternatives.extend(
+                    SchemaRef(part, jp.join(pointer, keyword, index))
+                    for index, part in enumerate(parts)
+                )
+        if not alternatives:
+            return own
+        if fold:
+            folded = _merge_any(pointer, [self.facts(ref) for ref in alternatives])
+            own = _merge_all(own, folded)
+            own.composed = True
+            return own
+        return replace(own, alternatives=tuple(alternatives), union=union, composed=True)
+
+
+def _own(node: dict[str, Any], pointer: str) -> Facts:
+    facts = Facts(pointer=pointer)
+    raw_type = node.get("type")
+    if isinstance(raw_type, str):
+        types = {raw_type}
+    elif isinstance(raw_type, list):
+        types = {str(t) for t in raw_type}
+    elif "properties" in node or "additionalProperties" in node:
+        types = {"object"}
+    elif "items" in node:
+        types = {"array"}
+    else:
+        types = set()
+    if types and (node.get("nullable") is True or None in (node.get("enum") or [1])):
+        types.add("null")
+    facts.types = frozenset(types) if types else None
+    if isinstance(node.get("format"), str):
+        facts.format = node["format"]
+    if isinstance(node.get("enum"), list):
+        facts.enum = tuple(node["enum"])
+    elif "const" in node:
+        facts.enum = (node["const"],)
+    if isinstance(node.get("x-extensible-enum"), list):
+        facts.extensible_enum = tuple(node["x-extensible-enum"])
+    props = node.get("properties")
+    if isinstance(props, dict):
+        base = jp.join(pointer, "properties")
+        facts.properties = {
+            str(name): SchemaRef(value, jp.join(base, name)) for name, value in props.items()
+        }
+    if isinstance(node.get("required"), list):
+        facts.required = frozenset(str(n) for n in node["required"])
+    additional = node.get("additionalProperties", True)
+    if additional is False:
+        facts.additional = False
+    elif isinstance(additional, dict):
+        facts.additional = SchemaRef(additional, jp.join(pointer, "additionalProperties"))
+    if isinstance(node.get("items"), dict):
+        facts.items = SchemaRef(node["items"], jp.join(pointer, "items"))
+    for key in (*BOUND_KEYS_MIN, *BOUND_KEYS_MAX):
+        value = node.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            facts.bounds[key] = float(value)
+    if isinstance(node.get("pattern"), str):
+        facts.pattern = node["pattern"]
+    multiple = node.get("multipleOf")
+    if isinstance(multiple, int | float) and not isinstance(multiple, bool) and multiple > 0:
+        facts.multiple_of = float(multiple)
+    facts.unique_items = node.get("uniqueItems") is True
+    if "default" in node:
+        facts.default = (node["default"],)
+    facts.read_only = node.get("readOnly") is True
+    facts.write_only = node.get("writeOnly") is True
+    facts.deprecated = node.get("deprecated") is True
+    sunset = node.get("x-sunset")
+    if sunset is not None:
+        facts.sunset = str(sunset)
+    discriminator = node.get("discriminator")
+    if isinstance(discriminator, dict) and isinstance(discriminator.get("propertyName"), str):
+        mapping = discriminator.get("mapping")
+        facts.discriminator = (
+            discriminator["propertyName"],
+            {str(k): str(v) for k, v in mapping.items()} if isinstance(mapping, dict) else {},
+        )
+    for keyword in RESTRICTING_KEYWORDS:
+        if keyword in node:
+            facts.restricting[keyword] = json.dumps(node[keyword], sort_keys=True, default=str)
+    return facts
 
 
 def _merge_all(base: Facts, other: Facts) -> Facts:
@@ -215,14 +402,24 @@ def _merge_all(base: Facts, other: Facts) -> Facts:
         types=frozenset(types) if types is not None else None,
         format=base.format or other.format,
         enum=enum,
+        extensible_enum=base.extensible_enum or other.extensible_enum,
         properties=properties,
         required=base.required | other.required,
         additional=additional,
         items=base.items or other.items,
         bounds=bounds,
         pattern=base.pattern or other.pattern,
+        multiple_of=base.multiple_of or other.multiple_of,
+        unique_items=base.unique_items or other.unique_items,
+        default=base.default or other.default,
         read_only=base.read_only or other.read_only,
         write_only=base.write_only or other.write_only,
+        deprecated=base.deprecated or other.deprecated,
+        sunset=base.sunset or other.sunset,
+        discriminator=base.discriminator or other.discriminator,
+        restricting={**other.restricting, **base.restricting},
+        alternatives=base.alternatives or other.alternatives,
+        union=base.union or other.union,
         composed=base.composed or other.composed,
     )
 

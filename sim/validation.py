@@ -18,6 +18,8 @@ from typing import Any, TypeVar, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from contracts.safeload import UnsafeInput, parse, read_text
+
 __all__ = ["ScenarioError", "read_yaml", "validate"]
 
 M = TypeVar("M", bound=BaseModel)
@@ -37,27 +39,24 @@ def read_yaml(path: Path) -> tuple[Any, Lines]:
         ScenarioError: The file is missing, unreadable, or not valid YAML.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
+        parsed = parse(text, json_first=False)
     except FileNotFoundError:
         raise ScenarioError(
             f"{path}: no such file; pass the path of a scenario YAML file "
             "(bundled ones are in scenarios/)"
         ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read the file ({exc})") from None
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        problem = exc.problem or exc.context or "not valid YAML"
-        raise ScenarioError(
-            f"{where}: YAML syntax error: {problem}; check the indentation and quoting "
-            "on that line and the one before"
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(f"{path}: not valid YAML ({exc})") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a folder; pass the path of a scenario YAML file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+    except UnsafeInput as exc:
+        where = f"{path}:{exc.line}" if exc.line else str(path)
+        if exc.column and exc.line:
+            where += f":{exc.column}"
+        advice = "; ".join(part for part in (exc.hint,) if part)
+        raise ScenarioError(f"{where}: {exc.problem}" + (f"; {advice}" if advice else "")) from None
+    data, node = parsed.data, parsed.root
     lines: Lines = {}
     if node is not None:
         _note_lines(node, (), lines)

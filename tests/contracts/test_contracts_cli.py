@@ -138,8 +138,8 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 BAD_DOCS = {
     "missing": (None, "file not found"),
-    "yaml-error": ("openapi: 3.0.3\npaths: {a: [\n", "invalid YAML at line"),
-    "json-error": ('{"openapi": "3.0.3", ', "invalid JSON at line"),
+    "yaml-error": ("openapi: 3.0.3\npaths: {a: [\n", "yaml-error.yaml:3: YAML syntax error"),
+    "json-error": ('{"openapi": "3.0.3", ', "json-error.json:1: JSON syntax error"),
     "not-openapi": ("title: hello\n", "#/openapi: not an OpenAPI 3 document"),
     "swagger": ("swagger: '2.0'\npaths: {}\n", "Swagger 2.0"),
     "bad-ref": (
@@ -177,7 +177,7 @@ def test_invalid_document_exits_2_naming_file_and_pointer(
 
 def test_bad_pacts_exit_2(runner: CliRunner, tmp_path: Path) -> None:
     cases = {
-        _write(tmp_path, "broken.json", "{"): "invalid JSON",
+        _write(tmp_path, "broken.json", "{"): "JSON syntax error",
         _write(tmp_path, "notpact.json", '{"a": 1}'): "not a Pact file",
         tmp_path / "absent.json": "file not found",
         tmp_path: "no interaction has provider 'erp'",
