@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from contracts import findings as fd
-from contracts import reach
+from contracts.attribution import Attribution, Root
 from contracts.findings import Finding, Location
 from contracts.lifecycle import Lifecycle, on_change, on_removal
 from contracts.openapi import OpenAPIDocument, Operation, Parameter
 from contracts.schema import SchemaReader, SchemaRef
-from contracts.schemadiff import Direction, PairKey, SchemaChange, SchemaGraph, field_name
+from contracts.schemadiff import Direction, SchemaGraph
 
 _IGNORED_HEADERS = {"accept", "content-type", "authorization"}
 _STABILITY = {"draft": 0, "alpha": 1, "beta": 2, "stable": 3}
@@ -39,23 +38,6 @@ def normalize_template(path: str) -> str:
         The normalised template.
     """
     return re.sub(r"\{[^}/]*\}", "{}", path)
-
-
-@dataclass(frozen=True)
-class Root:
-    """Where a compared schema is used: the start of field paths.
-
-    Attributes:
-        key: The schema pair.
-        operation: Index of the operation in :attr:`DocumentDiff.operations`.
-        where: Path, method and (for responses) status.
-        label: ``body``, ``body (application/xml)``, ``query limit``, ``header X-Id``.
-    """
-
-    key: PairKey
-    operation: int
-    where: Location
-    label: str
 
 
 class DocumentDiff:
@@ -79,7 +61,7 @@ class DocumentDiff:
         self.operations: list[str] = []
         self._operation_index: dict[tuple[str, str], int] = {}
         self._done = False
-        self._useful: set[PairKey] | None = None
+        self.attribution = Attribution(self.graph, self.operations)
 
     def run(self) -> list[Finding]:
         """Compare the documents.
@@ -88,7 +70,7 @@ class DocumentDiff:
             Findings, sorted by location then identifier, without duplicates.
         """
         self._compare()
-        return fd.sort_findings(self.findings + self._schema_findings(self.roots, grouped=True))
+        return fd.sort_findings(self.findings + self.attribution.findings(self.roots, grouped=True))
 
     def operation_changes(self, path: str, method: str) -> list[Finding]:
         """Every change that shows in one operation, each at its field path there.
@@ -112,7 +94,7 @@ class DocumentDiff:
             if (normalize_template(f.location.path or ""), f.location.method or "") == key
         ]
         roots = [r for r in self.roots if r.operation == index]
-        return fd.sort_findings(own + self._schema_findings(roots, grouped=False))
+        return fd.sort_findings(own + self.attribution.findings(roots, grouped=False))
 
     # -- operations ------------------------------------------------------------------------
 
@@ -187,7 +169,10 @@ class DocumentDiff:
     def _removed_operation(self, op: Operation) -> None:
         where = Location(op.path, op.method, pointer=op.pointer, document="old")
         verdict = on_removal(
-            f"operation {op.key}", op.node.get("deprecated") is True, _sunset(op.node), self.lifecycle
+            f"operation {op.key}",
+            op.node.get("deprecated") is True,
+            _sunset(op.node),
+            self.lifecycle,
         )
         if verdict is not None:
             self._add(verdict.kind, verdict.message, where)
@@ -215,6 +200,20 @@ class DocumentDiff:
             self.lifecycle,
         ):
             self._add(verdict.kind, verdict.message, where)
+        for op, document in ((old, "old"), (new, "new")):
+            level = op.node.get("x-stability-level")
+            if level is not None and (not isinstance(level, str) or level not in _STABILITY):
+                self._add(
+                    "stability-invalid",
+                    f"x-stability-level {level!r} in the {document} document is not one of "
+                    f"{', '.join(_STABILITY)}",
+                    Location(
+                        op.path,
+                        op.method,
+                        pointer=op.pointer + "/x-stability-level",
+                        document=document,
+                    ),
+                )
         before = _STABILITY.get(str(old.node.get("x-stability-level", "")))
         after = _STABILITY.get(str(new.node.get("x-stability-level", "")))
         if before is not None and after is not None and after < before:
@@ -492,92 +491,6 @@ class DocumentDiff:
         key = self.graph.add(old, new, direction, text=text)
         self.roots.append(Root(key, len(self.operations) - 1, where, label))
 
-    def _schema_findings(self, roots: list[Root], *, grouped: bool) -> list[Finding]:
-        """Findings for the schema changes reachable from ``roots``.
-
-        Args:
-            roots: Where schemas are used.
-            grouped: One finding per change, at the shallowest place it shows, with
-                the operations it reaches (``diff``); otherwise one per change as
-                seen from these roots (the gate's view of one operation).
-
-        Returns:
-            The findings.
-        """
-        pairs = self.graph.pairs
-        changed = [key for key, pair in pairs.items() if pair.changes]
-        if not changed or not roots:
-            return []
-        if self._useful is None:
-            parents: dict[PairKey, list[PairKey]] = {}
-            for key, pair in pairs.items():
-                for _, child in pair.chosen:
-                    parents.setdefault(child, []).append(key)
-            self._useful = reach.backward_closure(changed, lambda k: parents.get(k, ()))
-        useful = self._useful
-        found = reach.shortest_paths([r.key for r in roots], self.graph.children, useful)
-        bits: dict[PairKey, int] = {}
-        if grouped:
-            seeds: dict[PairKey, int] = {}
-            for root in roots:
-                seeds[root.key] = seeds.get(root.key, 0) | (1 << root.operation)
-            bits = reach.reach_sets(set(found), self.graph.children, seeds)
-        best: dict[tuple[str, str, str, str], tuple[tuple[int, int], Finding, int]] = {}
-        for key in changed:
-            if key not in found:
-                continue
-            root = roots[found[key][0]]
-            path = reach.path_to(key, found)
-            for change in pairs[key].changes:
-                finding = _finding(change, root, path)
-                ident = (change.kind, change.message, change.pointer, change.document)
-                rank = (len(path), found[key][0])
-                previous = best.get(ident)
-                reached = bits.get(key, 0)
-                if previous is None or rank < previous[0]:
-                    best[ident] = (rank, finding, reached | (previous[2] if previous else 0))
-                else:
-                    best[ident] = (previous[0], previous[1], previous[2] | reached)
-        result = []
-        for _, finding, reached in best.values():
-            operations = _operations(reached, self.operations)
-            if len(operations) > 1:
-                finding = Finding(
-                    finding.location, finding.id, finding.level, finding.message, operations
-                )
-            result.append(finding)
-        return result
-
-
-def _finding(change: SchemaChange, root: Root, path: tuple[str, ...]) -> Finding:
-    name = field_name((*path, *change.field))
-    sep = "" if name.startswith("[]") else "."
-    label = f"{root.label}{sep}{name}" if name else root.label
-    return fd.make(
-        change.kind,
-        f"{label}: {change.message}",
-        Location(
-            root.where.path,
-            root.where.method,
-            root.where.status,
-            pointer=change.pointer,
-            field=label,
-            document=change.document,
-        ),
-        level=change.level,
-    )
-
-
-def _operations(bits: int, names: list[str]) -> tuple[str, ...]:
-    found = []
-    index = 0
-    while bits:
-        if bits & 1:
-            found.append(names[index])
-        bits >>= 1
-        index += 1
-    return tuple(found)
-
 
 def _media_of(container: tuple[dict[str, Any], str]) -> dict[str, tuple[Any, str]]:
     node, pointer = container
@@ -599,7 +512,7 @@ def _headers_of(
 ) -> dict[str, tuple[dict[str, Any], str, str]]:
     node, pointer = container
     headers = node.get("headers") or {}
-    result = {}
+    result: dict[str, tuple[dict[str, Any], str, str]] = {}
     if not isinstance(headers, dict):
         return result
     for name in sorted(headers, key=str):

@@ -10,13 +10,13 @@ interaction uses are collected in a case of their own.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from contracts import findings as fd
 from contracts.diff import DocumentDiff, normalize_template
 from contracts.errors import ContractInputError
 from contracts.findings import Finding, Level, Location
+from contracts.lifecycle import Lifecycle
 from contracts.openapi import OpenAPIDocument
 from contracts.pactfile import Interaction
 from contracts.report import Case, Report
@@ -119,6 +119,7 @@ def run_gate(
     *,
     old: OpenAPIDocument | None = None,
     fail_on: Level = Level.ERROR,
+    lifecycle: Lifecycle | None = None,
 ) -> Report:
     """Gate a provider's interactions against a candidate document.
 
@@ -128,16 +129,17 @@ def run_gate(
         provider: The provider gated.
         old: The previous document, to report unused changes as ``info``.
         fail_on: The lowest level that fails the gate.
+        lifecycle: The deprecation policy for the diff against ``old``.
 
     Returns:
         The report, one case per interaction in pact order.
     """
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
     chosen = select_provider(interactions, provider)
     validation = Validation(document)
     requests = RequestCheck(document, validation)
     responses = ResponseCheck(document, validation)
-    changes = DocumentDiff(old, document).run() if old is not None else []
+    differ = DocumentDiff(old, document, lifecycle) if old is not None else None
+    changes = differ.run() if differ is not None else []
     used: set[tuple[str, str]] = set()
     cases = []
     for interaction in chosen:
@@ -145,7 +147,8 @@ def run_gate(
         key = _operation_key(document, interaction)
         if key is not None:
             used.add(key)
-            found += _unused_changes(changes, key, interaction)
+            if differ is not None:
+                found += _unused_changes(differ.operation_changes(*key), key, interaction)
         cases.append(
             Case(
                 name=interaction.name,
@@ -153,11 +156,7 @@ def run_gate(
                 findings=tuple(fd.sort_findings(found)),
             )
         )
-    leftovers = [
-        _as_info(c)
-        for c in changes
-        if (normalize_template(c.location.path or ""), c.location.method or "") not in used
-    ]
+    leftovers = [_as_info(c) for c in changes if not _reaches_any(c, used)]
     if leftovers:
         cases.append(Case(UNUSED_CASE, f"{provider}.unused", tuple(fd.sort_findings(leftovers))))
     files = sorted({Path(i.file).name for i in chosen})
@@ -171,6 +170,18 @@ def run_gate(
         cases=tuple(cases),
         fail_on=fail_on,
     )
+
+
+def _reaches_any(change: Finding, used: set[tuple[str, str]]) -> bool:
+    """Whether a change shows in an operation some interaction uses."""
+    where = (normalize_template(change.location.path or ""), change.location.method or "")
+    if where in used:
+        return True
+    for operation in change.reaches:
+        method, _, path = operation.partition(" ")
+        if (normalize_template(path), method.lower()) in used:
+            return True
+    return False
 
 
 def _operation_key(document: OpenAPIDocument, interaction: Interaction) -> tuple[str, str] | None:

@@ -78,7 +78,13 @@ def on_removal(
         return None
     if sunset is not None:
         date = parse_sunset(sunset)
-        if date is not None and date > policy.today:
+        if date is None:
+            return Verdict(
+                "sunset-invalid",
+                f"{what} was removed, but its x-sunset {sunset!r} is not a date, so whether "
+                "the notice period is over cannot be told",
+            )
+        if date > policy.today:
             return Verdict(
                 "removed-before-sunset",
                 f"{what} was removed before its sunset date {date.isoformat()} "
@@ -114,6 +120,14 @@ def on_change(
         found.append(
             Verdict("sunset-invalid", f"{what} has an x-sunset that is not a date: {new_sunset!r}")
         )
+    elif old_sunset is not None and parse_sunset(old_sunset) is None and old_sunset != new_sunset:
+        found.append(
+            Verdict(
+                "sunset-invalid",
+                f"{what} had an x-sunset that is not a date ({old_sunset!r}), so the change "
+                "cannot be checked against it",
+            )
+        )
     if new_deprecated and not old_deprecated:
         if policy.deprecation_days and new_sunset is None:
             found.append(
@@ -141,9 +155,7 @@ def on_change(
     if old_deprecated and new_deprecated and old_sunset is not None:
         old_date = parse_sunset(old_sunset)
         if new_sunset is None:
-            found.append(
-                Verdict("sunset-removed", f"{what} lost its x-sunset date {old_sunset}")
-            )
+            found.append(Verdict("sunset-removed", f"{what} lost its x-sunset date {old_sunset}"))
         elif old_date is not None and new_date is not None and new_date < old_date:
             found.append(
                 Verdict(

@@ -15,10 +15,10 @@ from typing import Any
 
 from contracts.errors import ContractInputError
 from contracts.openapi import OpenAPIDocument
-from contracts.safeload import Limits, UnsafeInput, parse, read_text
+from contracts.safeload import DEFAULT_LIMITS, Limits, UnsafeInput, parse, read_text
 
 
-def load_document(path: Path | str, limits: Limits = Limits()) -> OpenAPIDocument:
+def load_document(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> OpenAPIDocument:
     """Read and check an OpenAPI 3.x document from a YAML or JSON file.
 
     Args:
@@ -33,13 +33,11 @@ def load_document(path: Path | str, limits: Limits = Limits()) -> OpenAPIDocumen
             not YAML/JSON, hostile (alias bomb, deep nesting, duplicate keys), not an
             OpenAPI 3.x document, or has a ``$ref`` that does not resolve.
     """
-    data = read_data(
-        path, "an OpenAPI 3.0 or 3.1 document (.yaml, .yml or .json)", limits=limits
-    )
+    data = read_data(path, "an OpenAPI 3.0 or 3.1 document (.yaml, .yml or .json)", limits=limits)
     return document_from_data(data, str(path))
 
 
-def read_data(path: Path | str, expected: str, *, limits: Limits = Limits()) -> Any:
+def read_data(path: Path | str, expected: str, *, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Read a YAML or JSON file through the safe loader, turning problems into one message.
 
     Args:
@@ -70,7 +68,9 @@ def read_data(path: Path | str, expected: str, *, limits: Limits = Limits()) -> 
             exc.problem, file=file, line=exc.line, expected=exc.expected, hint=exc.hint
         ) from None
     except OSError as exc:
-        raise ContractInputError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+        raise ContractInputError(
+            f"cannot read the file ({exc.strerror or exc})", file=file
+        ) from None
 
 
 def document_from_data(data: Any, source: str) -> OpenAPIDocument:

@@ -19,14 +19,17 @@ the check costs one pass over the distinct nodes, whatever the bomb expands to.
 
 from __future__ import annotations
 
+import importlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
 
-__all__ = ["Limits", "Parsed", "UnsafeInput", "parse", "read_text"]
+__all__ = ["DEFAULT_LIMITS", "Limits", "Parsed", "UnsafeInput", "parse", "read_text"]
 
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -44,6 +47,10 @@ class Limits:
     max_bytes: int = 64 * 1024 * 1024
     max_alias_nodes: int = 100_000
     max_depth: int = 256
+
+
+DEFAULT_LIMITS = Limits()
+"""The limits used unless a caller passes its own."""
 
 
 class UnsafeInput(Exception):
@@ -94,7 +101,7 @@ class Parsed:
     root: yaml.Node | None = None
 
 
-def read_text(path: Path, limits: Limits = Limits()) -> str:
+def read_text(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
     """Read a text file within the size limit.
 
     Args:
@@ -137,7 +144,7 @@ def read_text(path: Path, limits: Limits = Limits()) -> str:
         ) from None
 
 
-def parse(text: str, *, json_first: bool, limits: Limits = Limits()) -> Parsed:
+def parse(text: str, *, json_first: bool, limits: Limits = DEFAULT_LIMITS) -> Parsed:
     """Parse YAML or JSON text with the checks of this module.
 
     Args:
@@ -200,29 +207,41 @@ def _parse_json(text: str, limits: Limits) -> Any:
 
 
 def _json_duplicate_line(text: str, key: str) -> int | None:
-    """The line of the second occurrence of ``key`` in some object, found with positions.
+    """The line of the second ``key`` in the first object that repeats it.
 
     Only called after a duplicate was detected, so the slower pure-Python scanner
-    (which reports where each object starts) costs nothing on the common path.
+    (which says where each object starts) costs nothing on the common path.
     """
+    decoder: Any = json.decoder  # the pure-Python parts, untyped in typeshed
+    scanner: Any = importlib.import_module("json.scanner")
+    object_parser = decoder.JSONObject
     found: list[int] = []
+    quoted = re.compile(re.escape(json.dumps(key)) + r"\s*:")
 
-    def parse_object(state: tuple[str, int], *args: Any, **kwargs: Any) -> Any:
-        result, end = json.decoder.JSONObject(state, *args, **kwargs)
-        if not found and isinstance(result, list):
-            keys = [k for k, _ in result]
-            if keys.count(key) > 1:
-                start = state[1]
-                second = text.find(json.dumps(key), text.find(json.dumps(key), start) + 1)
-                found.append(text.count("\n", 0, second) + 1)
-        return result, end
+    def parse_object(state: tuple[str, int], *args: Any) -> Any:
+        pairs, end = object_parser(state, *args)
+        if not found and [k for k, _ in pairs].count(key) > 1:
+            hits = [m.start() for m in quoted.finditer(text, state[1], end)]
+            if len(hits) > 1:
+                found.append(text.count("\n", 0, hits[1]) + 1)
+        return pairs, end
 
-    decoder = json.JSONDecoder(object_pairs_hook=list)
-    decoder.parse_object = parse_object  # type: ignore[assignment]
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    context = SimpleNamespace(
+        parse_object=parse_object,
+        parse_array=decoder.JSONArray,
+        parse_string=decoder.scanstring,
+        strict=True,
+        object_hook=None,
+        object_pairs_hook=list,
+        parse_float=float,
+        parse_int=int,
+        parse_constant=float,
+        memo={},
+    )
+    scan = scanner.py_make_scanner(context)
     try:
-        decoder.decode(text)
-    except (ValueError, RecursionError):
+        scan(text, len(text) - len(text.lstrip()))
+    except (ValueError, RecursionError, StopIteration):
         return None
     return found[0] if found else None
 
@@ -254,7 +273,7 @@ def _too_deep(line: int | None, limits: Limits) -> UnsafeInput:
 class _StrictLoader(_Base):  # type: ignore[misc]
     """PyYAML's safe loader that counts before it builds, and refuses duplicate keys."""
 
-    limits = Limits()
+    limits = DEFAULT_LIMITS
     root: yaml.Node | None = None
 
     def get_single_data(self) -> Any:

@@ -41,6 +41,18 @@ BOUND_KEYS_MAX = (
     "maxContains",
 )
 JSON_TYPES = ("array", "boolean", "integer", "null", "number", "object", "string")
+SUBSCHEMA_KEYWORDS = (
+    "then",
+    "else",
+    "contains",
+    "propertyNames",
+    "unevaluatedItems",
+    "unevaluatedProperties",
+    "contentSchema",
+)
+"""Keywords whose value is one schema that narrows like the schema itself."""
+SUBSCHEMA_MAPS = ("patternProperties", "dependentSchemas")
+"""Keywords whose value maps names to schemas that narrow like the schema itself."""
 RESTRICTING_KEYWORDS = (
     "not",
     "if",
@@ -115,6 +127,10 @@ class Facts:
         sunset: The ``x-sunset`` text, if any.
         discriminator: ``(propertyName, {value: target})``, if any.
         restricting: Other narrowing keywords, as canonical JSON text.
+        subschemas: Schemas inside narrowing keywords, by step (``{then}``,
+            ``{patternProperties ^x-}``, ``{prefixItems 0}``); ``{not}`` narrows the
+            other way.
+        dependent_required: ``dependentRequired``: property -> properties it requires.
         alternatives: ``oneOf``/``anyOf`` members (only in :meth:`SchemaReader.shape`).
         union: ``"oneOf"`` or ``"anyOf"`` when ``alternatives`` is set.
         composed: Whether ``oneOf``/``anyOf`` took part (facts are approximate).
@@ -141,6 +157,8 @@ class Facts:
     sunset: str | None = None
     discriminator: tuple[str, dict[str, str]] | None = None
     restricting: dict[str, str] = field(default_factory=dict)
+    subschemas: dict[str, SchemaRef] = field(default_factory=dict)
+    dependent_required: dict[str, frozenset[str]] = field(default_factory=dict)
     alternatives: tuple[SchemaRef, ...] = ()
     union: str | None = None
     composed: bool = False
@@ -342,8 +360,8 @@ def _own(node: dict[str, Any], pointer: str) -> Facts:
         value = node.get(key)
         if isinstance(value, int | float) and not isinstance(value, bool):
             facts.bounds[key] = float(value)
-    if isinstance(node.get("pattern"), str):
-        facts.pattern = node["pattern"]
+    if isinstance(node.get("pattern"), str) and node["pattern"]:
+        facts.pattern = node["pattern"]  # an empty pattern matches everything
     multiple = node.get("multipleOf")
     if isinstance(multiple, int | float) and not isinstance(multiple, bool) and multiple > 0:
         facts.multiple_of = float(multiple)
@@ -366,6 +384,30 @@ def _own(node: dict[str, Any], pointer: str) -> Facts:
     for keyword in RESTRICTING_KEYWORDS:
         if keyword in node:
             facts.restricting[keyword] = json.dumps(node[keyword], sort_keys=True, default=str)
+    for keyword in (*SUBSCHEMA_KEYWORDS, "not"):
+        if isinstance(node.get(keyword), dict):
+            facts.subschemas[f"{{{keyword}}}"] = SchemaRef(node[keyword], jp.join(pointer, keyword))
+    for keyword in SUBSCHEMA_MAPS:
+        value = node.get(keyword)
+        if isinstance(value, dict):
+            for name, sub in value.items():
+                if isinstance(sub, dict):
+                    facts.subschemas[f"{{{keyword} {name}}}"] = SchemaRef(
+                        sub, jp.join(pointer, keyword, str(name))
+                    )
+    if isinstance(node.get("prefixItems"), list):
+        for index, sub in enumerate(node["prefixItems"]):
+            if isinstance(sub, dict):
+                facts.subschemas[f"{{prefixItems {index}}}"] = SchemaRef(
+                    sub, jp.join(pointer, "prefixItems", index)
+                )
+    dependent = node.get("dependentRequired")
+    if isinstance(dependent, dict):
+        facts.dependent_required = {
+            str(k): frozenset(str(x) for x in v)
+            for k, v in dependent.items()
+            if isinstance(v, list)
+        }
     return facts
 
 
@@ -418,6 +460,8 @@ def _merge_all(base: Facts, other: Facts) -> Facts:
         sunset=base.sunset or other.sunset,
         discriminator=base.discriminator or other.discriminator,
         restricting={**other.restricting, **base.restricting},
+        subschemas={**other.subschemas, **base.subschemas},
+        dependent_required={**other.dependent_required, **base.dependent_required},
         alternatives=base.alternatives or other.alternatives,
         union=base.union or other.union,
         composed=base.composed or other.composed,

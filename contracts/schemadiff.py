@@ -28,72 +28,29 @@ without a depth limit.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from contracts.findings import CATALOG, Level
+from contracts.catalogue import Level
 from contracts.lifecycle import Lifecycle, on_change, on_removal
-from contracts.schema import BOUND_KEYS_MAX, BOUND_KEYS_MIN, Facts, SchemaReader, SchemaRef
+from contracts.schema import Facts, SchemaReader, SchemaRef
+from contracts.schemachange import SchemaChange, field_name
+from contracts.schemarules import (
+    added_property,
+    dependent_required_rules,
+    discriminator_rules,
+    request_rules,
+    response_rules,
+)
+
+__all__ = ["Direction", "PairKey", "SchemaChange", "SchemaGraph", "field_name"]
 
 Direction = Literal["request", "response"]
 PairKey = tuple[str, str, str, bool]
 """``(old key, new key, direction, text)``; ``text`` marks parameter values sent as text."""
 
-_WIRE_TEXT = ("integer", "number", "boolean")
-
-
-@dataclass(frozen=True)
-class SchemaChange:
-    """A change found at one pair of schemas.
-
-    Attributes:
-        kind: Finding identifier (see :data:`contracts.findings.CATALOG`).
-        field: Steps from the pair's schema to the changed value: ``()`` for the
-            schema itself, ``(name,)`` for one of its properties.
-        message: What changed.
-        pointer: Pointer of the changed schema.
-        document: ``"old"`` or ``"new"``: which document ``pointer`` is in.
-        level: Overrides the kind's default level.
-    """
-
-    kind: str
-    field: tuple[str, ...]
-    message: str
-    pointer: str
-    document: str = "new"
-    level: Level | None = None
-
-    @property
-    def grade(self) -> Level:
-        """The change's level."""
-        return self.level or CATALOG[self.kind].level
-
-
-def field_name(path: tuple[str, ...]) -> str:
-    """Render a field path as ``lines[].sku``.
-
-    Args:
-        path: Steps: property names, ``[]`` into array items, ``*`` into
-            additional properties; empty steps (union members) are skipped.
-
-    Returns:
-        The dotted name (``""`` for the schema itself).
-    """
-    text = ""
-    for step in path:
-        if not step:
-            continue
-        if step == "[]":
-            text += "[]"
-        else:
-            text += ("." if text else "") + step
-    return text
-
-
-def _fmt(values: Any) -> str:
-    return ", ".join(repr(v) for v in values)
+_OTHER: dict[Direction, Direction] = {"request": "response", "response": "request"}
 
 
 @dataclass
@@ -107,6 +64,8 @@ class Slot:
         primary: Whether the first candidate is this member's counterpart (same
             component, same constant properties or same position).
         pending: Further type-compatible members, compared only if no candidate fits.
+        exclusive: The other side is a request ``oneOf``: a value two members accept
+            is rejected, so the member must fit exactly one.
     """
 
     label: str
@@ -114,6 +73,7 @@ class Slot:
     candidates: list[PairKey]
     primary: bool
     pending: list[tuple[Facts, Facts]] = field(default_factory=list)
+    exclusive: bool = False
 
 
 @dataclass
@@ -130,6 +90,7 @@ class Pair:
         slots: Union members to be matched.
         bad: Whether this pair or anything below it has an error or a warning.
         chosen: The edges findings are reported through (set by :meth:`SchemaGraph.settle`).
+        ambiguous: Labels of members already flagged as matching several ``oneOf`` members.
     """
 
     old: Facts
@@ -141,6 +102,7 @@ class Pair:
     slots: list[Slot] = field(default_factory=list)
     bad: bool = False
     chosen: list[tuple[str, PairKey]] = field(default_factory=list)
+    ambiguous: set[str] = field(default_factory=set)
 
     @property
     def locally_bad(self) -> bool:
@@ -195,11 +157,13 @@ class SchemaGraph:
         if of.alternatives or nf.alternatives:
             self._union(pair)
             return
-        if pair.direction == "request":
-            _request_values(pair)
+        request = pair.direction == "request"
+        if request:
+            pair.changes.extend(request_rules(of, nf, pair.text))
         else:
-            _response_values(pair)
-        _discriminators(pair)
+            pair.changes.extend(response_rules(of, nf))
+        pair.changes.extend(dependent_required_rules(of, nf, request))
+        pair.changes.extend(discriminator_rules(of, nf, request))
         self._properties(pair)
         child_text = pair.text
         if of.items is not None and nf.items is not None:
@@ -212,6 +176,16 @@ class SchemaGraph:
                 self.old.shape(of.additional), self.new.shape(nf.additional), pair.direction, False
             )
             pair.edges.append(("*", child))
+        for step in sorted(set(of.subschemas) & set(nf.subschemas)):
+            # Under ``not`` a narrower schema rejects less: compare the other way round.
+            direction = pair.direction if step != "{not}" else _OTHER[pair.direction]
+            child = self._ensure(
+                self.old.shape(of.subschemas[step]),
+                self.new.shape(nf.subschemas[step]),
+                direction,
+                False,
+            )
+            pair.edges.append((step, child))
 
     def _properties(self, pair: Pair) -> None:
         of, nf, direction = pair.old, pair.new, pair.direction
@@ -224,7 +198,9 @@ class SchemaGraph:
             assert new_ref is not None
             new_facts = self.new.shape(new_ref)
             if old_ref is None:
-                _added(name, nf, new_facts, direction, out)
+                change = added_property(name, nf, new_facts, direction == "request")
+                if change is not None:
+                    out.append(change)
                 continue
             old_facts = self.old.shape(old_ref)
             self._property_flags(pair, name, old_facts, new_facts)
@@ -321,25 +297,35 @@ class SchemaGraph:
             (old_labels, new_labels) if request else (new_labels, old_labels)
         )
         covered_tags, covering_tags = (old_tags, new_tags) if request else (new_tags, old_tags)
+        # A named member with no namesake is not taken over by a member that has one.
+        names = {label for label in covered_labels if _named(label)}
+        claimed = {i for i, label in enumerate(covering_labels) if label in names}
+        exclusive = request and nf.union == "oneOf"
         used: set[int] = set()
         for index, member in enumerate(covered):
-            compatible = [i for i, c in enumerate(covering) if _types_meet(member, c)]
             label = covered_labels[index]
+            compatible = [i for i, c in enumerate(covering) if _types_meet(member, c)]
+            if _named(label) and label not in covering_labels:
+                compatible = [i for i in compatible if i not in claimed]
             if not compatible:
                 pair.changes.append(_unmatched(pair.direction, Slot(label, member, [], False)))
                 continue
             primary = _match(
                 index, covered_labels, covering_labels, covered_tags, covering_tags, compatible
             )
-            order = [primary] if primary is not None else compatible
+            # oneOf rejects a value two members accept: compare with every member then.
+            order = [primary] if primary is not None and not exclusive else compatible
+            if primary is not None and exclusive:
+                order = [primary, *(i for i in compatible if i != primary)]
             used.update(order)
             slot = Slot(
                 label,
                 member,
                 [self._member_pair(pair, member, covering[i]) for i in order],
                 primary is not None,
+                exclusive=exclusive,
             )
-            if primary is not None:
+            if primary is not None and not exclusive:
                 slot.pending = [(member, covering[i]) for i in compatible if i != primary]
             pair.slots.append(slot)
         for index, member in enumerate(covering):
@@ -351,11 +337,14 @@ class SchemaGraph:
                 kind, text = "response-union-member-removed", "no longer returns"
             pair.changes.append(
                 SchemaChange(
-                    kind, (), f"{text} {covering_labels[index]}", member.pointer,
+                    kind,
+                    (),
+                    f"{text} {covering_labels[index]}",
+                    member.pointer,
                     "new" if request else "old",
                 )
             )
-        _discriminators(pair)
+        pair.changes.extend(discriminator_rules(of, nf, request))
 
     def _member_pair(self, pair: Pair, member: Facts, other: Facts) -> PairKey:
         if pair.direction == "request":
@@ -382,7 +371,7 @@ class SchemaGraph:
                         grown = True
             while self._todo:
                 self._build(self.pairs[self._todo.pop()])
-            if not grown:
+            if not grown and not self._ambiguities():
                 break
         for pair in self.pairs.values():
             pair.chosen = list(pair.edges)
@@ -392,6 +381,33 @@ class SchemaGraph:
                     pair.chosen.append(("", picked))
                 else:
                     pair.changes.append(_unmatched(pair.direction, slot))
+
+    def _ambiguities(self) -> bool:
+        """Flag request members that several members of a new ``oneOf`` accept.
+
+        Returns:
+            Whether any was flagged (the fixed point is then computed again).
+        """
+        flagged = False
+        for pair in self.pairs.values():
+            for slot in pair.slots:
+                if not slot.exclusive or slot.label in pair.ambiguous:
+                    continue
+                fits = [k for k in slot.candidates if not self.pairs[k].bad]
+                if len(fits) < 2:
+                    continue
+                pair.ambiguous.add(slot.label)
+                pair.changes.append(
+                    SchemaChange(
+                        "request-one-of-ambiguous",
+                        (),
+                        f"values of {slot.label} now match {len(fits)} oneOf alternatives, "
+                        "and oneOf accepts a value only when exactly one matches",
+                        pair.new.pointer,
+                    )
+                )
+                flagged = True
+        return flagged
 
     def _pick(self, slot: Slot) -> PairKey | None:
         """The first compatible candidate, else the counterpart, else none."""
@@ -441,7 +457,7 @@ class SchemaGraph:
         yield from self.pairs[key].chosen
 
 
-# -- the checks at one pair -----------------------------------------------------------------
+# -- union members -------------------------------------------------------------------------
 
 
 def _unmatched(direction: Direction, slot: Slot) -> SchemaChange:
@@ -453,435 +469,13 @@ def _unmatched(direction: Direction, slot: Slot) -> SchemaChange:
     return SchemaChange(
         kind,
         (),
-        f"{text} {slot.label} ({_types(slot.member)}); no alternative on the other side "
-        "matches it",
+        f"{text} {slot.label} ({_types(slot.member)}); no alternative on the other side matches it",
         slot.member.pointer,
         document,
     )
 
 
-def _request_values(pair: Pair) -> None:
-    of, nf, out = pair.old, pair.new, pair.changes
-    at = nf.pointer
-    if of.types is None and nf.types is not None:
-        lost = ["any type"]
-    elif of.types is not None:
-        lost = sorted(t for t in of.types if not _accepts(nf, t, pair.text))
-    else:
-        lost = []
-    if lost:
-        new_types = sorted(nf.types or [])
-        out.append(
-            SchemaChange(
-                "request-type-narrowed",
-                (),
-                f"no longer accepts {', '.join(lost)} (now {', '.join(new_types)})",
-                at,
-            )
-        )
-    if nf.format is not None and nf.format != of.format:
-        out.append(
-            SchemaChange(
-                "request-format-changed", (), f"format changed from {of.format!r} to {nf.format!r}", at
-            )
-        )
-    if nf.enum is not None:
-        if of.enum is None:
-            out.append(
-                SchemaChange("request-became-enum", (), f"now restricted to {_fmt(nf.enum)}", at)
-            )
-        else:
-            removed = [v for v in of.enum if not _in(v, nf.enum, pair.text)]
-            if removed:
-                out.append(
-                    SchemaChange(
-                        "request-enum-value-removed",
-                        (),
-                        f"enum value(s) {_fmt(removed)} no longer accepted",
-                        at,
-                    )
-                )
-            added = [v for v in nf.enum if not _in(v, of.enum, pair.text)]
-            if added:
-                out.append(
-                    SchemaChange(
-                        "request-enum-value-added", (), f"enum value(s) {_fmt(added)} added", at
-                    )
-                )
-    if of.extensible_enum is not None and nf.extensible_enum is not None:
-        removed = [v for v in of.extensible_enum if v not in nf.extensible_enum]
-        if removed:
-            out.append(
-                SchemaChange(
-                    "request-extensible-enum-value-removed",
-                    (),
-                    f"x-extensible-enum value(s) {_fmt(removed)} no longer accepted",
-                    at,
-                )
-            )
-    for key in BOUND_KEYS_MIN:
-        new_value, old_value = nf.bounds.get(key), of.bounds.get(key)
-        if new_value is None:
-            continue
-        if old_value is None:
-            out.append(
-                SchemaChange("request-bound-added", (), f"{key} {_num(new_value)} added", at)
-            )
-        elif new_value > old_value:
-            out.append(
-                SchemaChange(
-                    "request-min-increased",
-                    (),
-                    f"{key} raised from {_num(old_value)} to {_num(new_value)}",
-                    at,
-                )
-            )
-    for key in BOUND_KEYS_MAX:
-        new_value, old_value = nf.bounds.get(key), of.bounds.get(key)
-        if new_value is None:
-            continue
-        if old_value is None:
-            out.append(
-                SchemaChange("request-bound-added", (), f"{key} {_num(new_value)} added", at)
-            )
-        elif new_value < old_value:
-            out.append(
-                SchemaChange(
-                    "request-max-decreased",
-                    (),
-                    f"{key} lowered from {_num(old_value)} to {_num(new_value)}",
-                    at,
-                )
-            )
-    if nf.pattern is not None and nf.pattern != of.pattern:
-        if of.pattern is None:
-            out.append(
-                SchemaChange("request-pattern-added", (), f"must now match {nf.pattern!r}", at)
-            )
-        else:
-            out.append(
-                SchemaChange(
-                    "request-pattern-changed",
-                    (),
-                    f"pattern changed from {of.pattern!r} to {nf.pattern!r}",
-                    at,
-                )
-            )
-    if nf.multiple_of is not None and not _divides(nf.multiple_of, of.multiple_of):
-        out.append(
-            SchemaChange(
-                "request-multiple-of-changed",
-                (),
-                f"must now be a multiple of {_num(nf.multiple_of)} "
-                f"(was {_num(of.multiple_of) if of.multiple_of else 'any number'})",
-                at,
-            )
-        )
-    if nf.unique_items and not of.unique_items:
-        out.append(SchemaChange("request-unique-items-added", (), "items must now be unique", at))
-    if nf.additional is False and of.additional is not False:
-        out.append(
-            SchemaChange(
-                "request-additional-properties-forbidden",
-                (),
-                "properties the schema does not name are no longer accepted",
-                at,
-            )
-        )
-    if of.default != nf.default:
-        before = repr(of.default[0]) if of.default else "none"
-        after = repr(nf.default[0]) if nf.default else "none"
-        kind = "request-parameter-default-changed" if pair.text else "request-default-changed"
-        out.append(SchemaChange(kind, (), f"default changed from {before} to {after}", at))
-    for keyword, value in sorted(nf.restricting.items()):
-        old_value = of.restricting.get(keyword)
-        if old_value is None:
-            out.append(
-                SchemaChange("request-keyword-added", (), f"{keyword} added: {_short(value)}", at)
-            )
-        elif old_value != value:
-            out.append(
-                SchemaChange(
-                    "request-keyword-changed",
-                    (),
-                    f"{keyword} changed from {_short(old_value)} to {_short(value)}",
-                    at,
-                )
-            )
-
-
-def _response_values(pair: Pair) -> None:
-    of, nf, out = pair.old, pair.new, pair.changes
-    at = nf.pointer
-    if of.types is not None:
-        if nf.types is None:
-            out.append(
-                SchemaChange(
-                    "response-type-changed",
-                    (),
-                    f"type no longer declared (was {', '.join(sorted(of.types))})",
-                    at,
-                )
-            )
-        else:
-            added = sorted(t for t in nf.types if not of.allows_type(t))
-            if "null" in added:
-                out.append(
-                    SchemaChange("response-property-became-nullable", (), "may now be null", at)
-                )
-                added.remove("null")
-            if added:
-                out.append(
-                    SchemaChange(
-                        "response-type-changed",
-                        (),
-                        f"type changed from {', '.join(sorted(of.types))} "
-                        f"to {', '.join(sorted(nf.types))}",
-                        at,
-                    )
-                )
-            elif nf.types < of.types:
-                out.append(
-                    SchemaChange(
-                        "response-type-narrowed",
-                        (),
-                        f"type narrowed to {', '.join(sorted(nf.types))}",
-                        at,
-                    )
-                )
-    if of.format is not None and nf.format != of.format:
-        out.append(
-            SchemaChange(
-                "response-format-changed",
-                (),
-                f"format changed from {of.format!r} to {nf.format!r}",
-                at,
-            )
-        )
-    if of.enum is not None:
-        if nf.enum is None:
-            out.append(
-                SchemaChange(
-                    "response-enum-value-added", (), "enum removed: any value may now be returned", at
-                )
-            )
-        else:
-            added = [v for v in nf.enum if v not in of.enum]
-            removed = [v for v in of.enum if v not in nf.enum]
-            if added:
-                out.append(
-                    SchemaChange(
-                        "response-enum-value-added",
-                        (),
-                        f"new enum value(s) {_fmt(added)} may be returned",
-                        at,
-                    )
-                )
-            if removed:
-                out.append(
-                    SchemaChange(
-                        "response-enum-value-removed",
-                        (),
-                        f"enum value(s) {_fmt(removed)} no longer returned",
-                        at,
-                    )
-                )
-    for key in BOUND_KEYS_MIN:
-        old_value, new_value = of.bounds.get(key), nf.bounds.get(key)
-        if old_value is not None and nf.enum is not None and _enum_within(nf.enum, key, old_value):
-            continue
-        if old_value is not None and (new_value is None or new_value < old_value):
-            out.append(
-                SchemaChange(
-                    "response-min-decreased",
-                    (),
-                    f"{key} lowered from {_num(old_value)} to {_num(new_value)}",
-                    at,
-                )
-            )
-    for key in BOUND_KEYS_MAX:
-        old_value, new_value = of.bounds.get(key), nf.bounds.get(key)
-        if old_value is not None and nf.enum is not None and _enum_within(nf.enum, key, old_value):
-            continue
-        if old_value is not None and (new_value is None or new_value > old_value):
-            out.append(
-                SchemaChange(
-                    "response-max-increased",
-                    (),
-                    f"{key} raised from {_num(old_value)} to {_num(new_value)}",
-                    at,
-                )
-            )
-    if (
-        of.pattern is not None
-        and nf.pattern != of.pattern
-        and not (nf.enum is not None and _enum_matches(nf.enum, of.pattern))
-    ):
-        kind = "response-pattern-removed" if nf.pattern is None else "response-pattern-changed"
-        out.append(
-            SchemaChange(
-                kind, (), f"pattern changed from {of.pattern!r} to {nf.pattern!r}", at
-            )
-        )
-    if of.multiple_of is not None and not _divides(of.multiple_of, nf.multiple_of):
-        out.append(
-            SchemaChange(
-                "response-multiple-of-changed",
-                (),
-                f"no longer always a multiple of {_num(of.multiple_of)}",
-                at,
-            )
-        )
-    if of.unique_items and not nf.unique_items:
-        out.append(
-            SchemaChange("response-unique-items-removed", (), "items may now repeat", at)
-        )
-    if of.additional is False and nf.additional is not False:
-        out.append(
-            SchemaChange(
-                "response-additional-properties-allowed",
-                (),
-                "may now contain properties the schema does not name",
-                at,
-            )
-        )
-    if of.default != nf.default:
-        before = repr(of.default[0]) if of.default else "none"
-        after = repr(nf.default[0]) if nf.default else "none"
-        out.append(
-            SchemaChange(
-                "response-default-changed", (), f"default changed from {before} to {after}", at
-            )
-        )
-    for keyword, value in sorted(of.restricting.items()):
-        new_value = nf.restricting.get(keyword)
-        if new_value is None:
-            out.append(
-                SchemaChange(
-                    "response-keyword-removed", (), f"{keyword} removed (was {_short(value)})", at
-                )
-            )
-        elif new_value != value:
-            out.append(
-                SchemaChange(
-                    "response-keyword-changed",
-                    (),
-                    f"{keyword} changed from {_short(value)} to {_short(new_value)}",
-                    at,
-                )
-            )
-
-
-def _discriminators(pair: Pair) -> None:
-    old, new = pair.old.discriminator, pair.new.discriminator
-    if old is None or new is None:
-        return
-    at = pair.new.pointer
-    if old[0] != new[0]:
-        pair.changes.append(
-            SchemaChange(
-                "discriminator-property-changed",
-                (),
-                f"discriminator property changed from {old[0]!r} to {new[0]!r}",
-                at,
-            )
-        )
-    if pair.direction == "request":
-        removed = sorted(set(old[1]) - set(new[1]))
-        if removed:
-            pair.changes.append(
-                SchemaChange(
-                    "request-discriminator-mapping-removed",
-                    (),
-                    f"discriminator value(s) {_fmt(removed)} no longer mapped",
-                    at,
-                )
-            )
-    else:
-        added = sorted(set(new[1]) - set(old[1]))
-        if added:
-            pair.changes.append(
-                SchemaChange(
-                    "response-discriminator-mapping-added",
-                    (),
-                    f"discriminator value(s) {_fmt(added)} may now be returned",
-                    at,
-                )
-            )
-
-
-def _added(name: str, nf: Facts, facts: Facts, direction: Direction, out: list[SchemaChange]) -> None:
-    if direction == "request":
-        if facts.read_only:
-            return
-        if name in nf.required:
-            kind, text = "request-property-added-required", "new required request property"
-        else:
-            kind, text = "request-property-added", "new optional request property"
-    else:
-        if facts.write_only:
-            return
-        kind, text = "response-property-added", "new response property"
-    out.append(SchemaChange(kind, (name,), f"{text} {name!r}", facts.pointer))
-
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def _accepts(new: Facts, json_type: str, text: bool) -> bool:
-    """Whether ``new`` takes a value of ``json_type``; as text, a number is also a string."""
-    if new.allows_type(json_type):
-        return True
-    if not text or new.types is None:
-        return False
-    if json_type in _WIRE_TEXT and "string" in new.types:
-        return True
-    return json_type == "integer" and "number" in new.types
-
-
-def _in(value: Any, values: tuple[Any, ...], text: bool) -> bool:
-    if value in values:
-        return True
-    return text and str(value) in {str(v) for v in values}
-
-
-def _enum_within(values: tuple[Any, ...], key: str, bound: float) -> bool:
-    """Whether every enum value keeps to an old bound (an enum replacing a bound)."""
-    for value in values:
-        if value is None:
-            continue
-        if key in ("minLength", "maxLength"):
-            if not isinstance(value, str):
-                return False
-            size: float = len(value)
-        elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                return False
-            size = value
-        else:
-            return False
-        if key.startswith("min") and size < bound or key == "exclusiveMinimum" and size <= bound:
-            return False
-        if key.startswith("max") and size > bound or key == "exclusiveMaximum" and size >= bound:
-            return False
-    return True
-
-
-def _enum_matches(values: tuple[Any, ...], pattern: str) -> bool:
-    """Whether every enum value matches an old pattern (an enum replacing a pattern)."""
-    try:
-        compiled = re.compile(pattern)
-    except re.error:
-        return False
-    return all(v is None or (isinstance(v, str) and compiled.search(v)) for v in values)
-
-
-def _divides(step: float, of: float | None) -> bool:
-    """Whether every multiple of ``of`` is a multiple of ``step`` (``of`` None: any number)."""
-    if of is None:
-        return False
-    ratio = of / step
-    return abs(ratio - round(ratio)) < 1e-9
+# -- matching members ----------------------------------------------------------------------
 
 
 def _types(facts: Facts) -> str:
@@ -950,13 +544,3 @@ def _constant_tag(reader: SchemaReader, member: Facts) -> str:
         if facts.enum is not None and len(facts.enum) == 1:
             parts.append(f"{name}={facts.enum[0]!r}")
     return "&".join(parts)
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _num(value: float | None) -> str:
-    if value is None:
-        return "none"
-    return str(int(value)) if value == int(value) else str(value)
