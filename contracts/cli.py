@@ -2,32 +2,36 @@
 
 Exit codes: 0 nothing breaks; 1 something breaks (at or above ``--fail-on``);
 2 bad usage or an invalid document, with one message naming the file and the
-JSON pointer, and no traceback.
+JSON pointer or line, and no traceback; 3 the tool itself failed (see
+:mod:`contracts.guard`), which is never a verdict.
+
+The machinery (OpenAPI models, JSON Schema validators, the Pact verifier) is
+imported inside each command, so ``lifecycle-sandbox --help`` and the simulator's
+commands do not pay for it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from contracts import report as rp
-from contracts.diff import diff_documents
 from contracts.errors import ContractInputError
 from contracts.findings import Finding, Level
-from contracts.gate import run_gate
-from contracts.loader import load_document
-from contracts.pactfile import load_pacts
-from contracts.report import Case, Report
-from contracts.terminal import render
-from contracts.verify import run_verify
+from contracts.guard import internal_error, memory_limit, run_guarded
+
+if TYPE_CHECKING:
+    from contracts.lifecycle import Lifecycle
+    from contracts.report import Report
+    from contracts.safeload import Limits
 
 contracts_app = typer.Typer(
     name="contracts",
@@ -81,11 +85,33 @@ PactsOpt = Annotated[
 ]
 ProviderOpt = Annotated[str, typer.Option("--provider", help="Provider name used in the pacts.")]
 
-_RENDERERS: dict[Format, Callable[[Report], str]] = {
-    Format.json: rp.to_json,
-    Format.junit: rp.to_junit,
-    Format.markdown: rp.to_markdown,
-}
+MaxSizeOpt = Annotated[
+    float,
+    typer.Option("--max-size", min=0.001, help="Largest document read, in MiB."),
+]
+MaxMemoryOpt = Annotated[
+    int,
+    typer.Option(
+        "--max-memory", min=64, help="Memory the command may use, in MiB; beyond it, exit 3."
+    ),
+]
+TodayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--today",
+        help="The day x-sunset dates are judged against, YYYY-MM-DD (default: today); pin "
+        "it in CI for verdicts that do not change overnight.",
+    ),
+]
+DeprecationDaysOpt = Annotated[
+    int,
+    typer.Option(
+        "--deprecation-days",
+        min=0,
+        help="Notice a deprecation must give: an x-sunset at least this many days ahead "
+        "(0: a deprecation needs no x-sunset).",
+    ),
+]
 
 
 def _fail(error: ContractInputError) -> typer.Exit:
@@ -96,13 +122,21 @@ def _fail(error: ContractInputError) -> typer.Exit:
 
 
 def _emit(report: Report, fmt: Format, output: Path | None, verbose: bool) -> None:
+    from contracts import report as rp
+    from contracts.terminal import render
+
     console = Console(soft_wrap=True)
     if fmt == Format.text:
         if output is not None:
             _write(output, _plain_text(report, verbose))
         render(report, console, verbose=verbose)
         return
-    text = _RENDERERS[fmt](report)
+    renderers: dict[Format, Callable[[Report], str]] = {
+        Format.json: rp.to_json,
+        Format.junit: rp.to_junit,
+        Format.markdown: rp.to_markdown,
+    }
+    text = renderers[fmt](report)
     if output is None:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -113,6 +147,8 @@ def _emit(report: Report, fmt: Format, output: Path | None, verbose: bool) -> No
 
 
 def _plain_text(report: Report, verbose: bool) -> str:
+    from contracts.terminal import render
+
     console = Console(record=True, width=200, soft_wrap=True, file=io.StringIO())
     render(report, console, verbose=verbose)
     return console.export_text()
@@ -131,41 +167,83 @@ def _write(output: Path, text: str) -> None:
         ) from None
 
 
+def _run(
+    body: Callable[[], Report],
+    fmt: Format,
+    output: Path | None,
+    verbose: bool,
+    max_memory: int | None = None,
+) -> None:
+    try:
+        with memory_limit(max_memory):
+            report = body()
+        _emit(report, fmt, output, verbose)
+    except ContractInputError as error:
+        raise _fail(error) from None
+    except MemoryError:
+        internal_error(
+            f"the command needed more than its memory limit ({max_memory} MiB), so no verdict "
+            "was reached; raise --max-memory if the documents are genuine",
+            show_traceback=False,
+        )
+    raise typer.Exit(code=report.exit_code)
+
+
+def _limits(max_size: float) -> Limits:
+    from contracts.safeload import Limits
+
+    return Limits(max_bytes=int(max_size * 1024 * 1024))
+
+
+def _lifecycle(today: str | None, deprecation_days: int) -> Lifecycle:
+    from contracts.lifecycle import Lifecycle
+
+    if today is None:
+        return Lifecycle(today=dt.date.today(), deprecation_days=deprecation_days)
+    try:
+        day = dt.date.fromisoformat(today)
+    except ValueError:
+        raise ContractInputError(
+            f"--today {today!r} is not a date",
+            pointer="--today",
+            expected="a date written YYYY-MM-DD, such as 2026-12-01",
+        ) from None
+    return Lifecycle(today=day, deprecation_days=deprecation_days)
+
+
 def _level(fail_on: FailOn) -> Level:
     return Level(fail_on.value)
 
 
-def _run(body: Callable[[], Report], fmt: Format, output: Path | None, verbose: bool) -> None:
-    try:
-        report = body()
-        _emit(report, fmt, output, verbose)
-    except ContractInputError as error:
-        raise _fail(error) from None
-    except RecursionError:
-        raise _fail(
-            ContractInputError(
-                "the document nests too deeply to analyse",
-                expected="schemas nested less than a few thousand levels",
-            )
-        ) from None
-    raise typer.Exit(code=report.exit_code)
-
-
-def diff_report(old_path: Path, new_path: Path, fail_on: Level) -> Report:
-    """Build the ``diff`` report: one case per changed operation (or path).
+def diff_report(
+    old_path: Path,
+    new_path: Path,
+    fail_on: Level,
+    *,
+    limits: Limits | None = None,
+    lifecycle: Lifecycle | None = None,
+) -> Report:
+    """Build the ``diff`` report: one case per operation where changes show.
 
     Args:
         old_path: The previous document.
         new_path: The candidate document.
         fail_on: The lowest level that fails.
+        limits: Hostile-input limits for reading the documents.
+        lifecycle: The deprecation policy (default: today, no grace period).
 
     Returns:
         The report.
     """
-    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20000))
-    old, new = load_document(old_path), load_document(new_path)
+    from contracts.diff import diff_documents
+    from contracts.loader import load_document
+    from contracts.report import Case, Report
+    from contracts.safeload import DEFAULT_LIMITS
+
+    old = load_document(old_path, limits or DEFAULT_LIMITS)
+    new = load_document(new_path, limits or DEFAULT_LIMITS)
     grouped: dict[str, list[Finding]] = {}
-    for finding in diff_documents(old, new):
+    for finding in diff_documents(old, new, lifecycle):
         loc = finding.location
         name = f"{loc.method.upper()} {loc.path}" if loc.method else str(loc.path)
         grouped.setdefault(name, []).append(finding)
@@ -190,9 +268,23 @@ def diff_command(
     output: OutputOpt = None,
     fail_on: FailOnOpt = FailOn.error,
     verbose: VerboseOpt = False,
+    today: TodayOpt = None,
+    deprecation_days: DeprecationDaysOpt = 0,
+    max_size: MaxSizeOpt = 64.0,
+    max_memory: MaxMemoryOpt = 4096,
 ) -> None:
     """List backward-compatibility changes from OLD to NEW, graded error/warning/info."""
-    _run(lambda: diff_report(old, new, _level(fail_on)), fmt, output, verbose)
+
+    def body() -> Report:
+        return diff_report(
+            old,
+            new,
+            _level(fail_on),
+            limits=_limits(max_size),
+            lifecycle=_lifecycle(today, deprecation_days),
+        )
+
+    _run(body, fmt, output, verbose, max_memory)
 
 
 @contracts_app.command("gate")
@@ -208,17 +300,32 @@ def gate_command(
     output: OutputOpt = None,
     fail_on: FailOnOpt = FailOn.error,
     verbose: VerboseOpt = False,
+    today: TodayOpt = None,
+    deprecation_days: DeprecationDaysOpt = 0,
+    max_size: MaxSizeOpt = 64.0,
+    max_memory: MaxMemoryOpt = 4096,
 ) -> None:
     """Check every pact interaction with PROVIDER against the new document."""
 
     def body() -> Report:
-        document = load_document(spec)
-        previous = load_document(old) if old is not None else None
+        from contracts.gate import run_gate
+        from contracts.loader import load_document
+        from contracts.pactfile import load_pacts
+
+        limits = _limits(max_size)
+        policy = _lifecycle(today, deprecation_days)
+        document = load_document(spec, limits)
+        previous = load_document(old, limits) if old is not None else None
         return run_gate(
-            document, load_pacts(pacts), provider, old=previous, fail_on=_level(fail_on)
+            document,
+            load_pacts(pacts),
+            provider,
+            old=previous,
+            fail_on=_level(fail_on),
+            lifecycle=policy,
         )
 
-    _run(body, fmt, output, verbose)
+    _run(body, fmt, output, verbose, max_memory)
 
 
 @contracts_app.command("verify")
@@ -240,14 +347,15 @@ def verify_command(
     verbose: VerboseOpt = False,
 ) -> None:
     """Replay the pact interactions against a running provider (Pact verifier)."""
-    _run(
-        lambda: run_verify(provider, base_url, pacts, state_url=state_url, fail_on=_level(fail_on)),
-        fmt,
-        output,
-        verbose,
-    )
+
+    def body() -> Report:
+        from contracts.verify import run_verify
+
+        return run_verify(provider, base_url, pacts, state_url=state_url, fail_on=_level(fail_on))
+
+    _run(body, fmt, output, verbose)
 
 
 def main() -> None:
     """Entry point for ``python -m contracts``."""
-    contracts_app(prog_name="python -m contracts")
+    run_guarded(contracts_app, "python -m contracts")

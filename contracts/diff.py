@@ -244,16 +244,33 @@ class DocumentDiff:
             self._add(kind, f"clients using {_describe_security(alt)} now need {needed}", where)
 
     def _webhooks(self) -> None:
-        old_hooks = self.old.data.get("webhooks") or {}
-        new_hooks = self.new.data.get("webhooks") or {}
-        if not isinstance(old_hooks, dict) or not isinstance(new_hooks, dict):
-            return
-        for name in sorted(set(old_hooks) - set(new_hooks), key=str):
+        """Webhooks run the other way: the API writes the payload and the client reads
+        it, so a payload compares like a response, and the client's reply like a request."""
+        old_hooks, new_hooks = self.old.webhooks, self.new.webhooks
+        for key in sorted(old_hooks.keys() - new_hooks.keys()):
+            hook = old_hooks[key]
             self._add(
                 "webhook-removed",
-                f"webhook {name!r} was removed",
-                Location(pointer=f"/webhooks/{name}", document="old"),
+                f"webhook {key[0]!r} ({key[1].upper()}) was removed",
+                Location(hook.path, hook.method, pointer=hook.pointer, document="old"),
             )
+        for key in sorted(old_hooks.keys() & new_hooks.keys()):
+            old, new = old_hooks[key], new_hooks[key]
+            self._operation_index[(new.path, new.method)] = len(self.operations)
+            self.operations.append(new.key)
+            old_rb, new_rb = self.old.request_body(old), self.new.request_body(new)
+            if old_rb is not None and new_rb is None:
+                self._add(
+                    "request-body-removed",
+                    "the webhook no longer sends a payload",
+                    Location(old.path, old.method, pointer=old_rb[1], field="body", document="old"),
+                )
+            elif old_rb is not None and new_rb is not None:
+                self._media(old_rb, new_rb, "response", Location(new.path, new.method))
+            old_resps, new_resps = self.old.responses(old), self.new.responses(new)
+            for status in sorted(old_resps.keys() & new_resps.keys()):
+                where = Location(new.path, new.method, status)
+                self._media(old_resps[status], new_resps[status], "request", where)
 
     # -- parameters --------------------------------------------------------------------------
 

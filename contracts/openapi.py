@@ -222,6 +222,32 @@ class OpenAPIDocument:
         return result
 
     @cached_property
+    def webhooks(self) -> dict[tuple[str, str], Operation]:
+        """OpenAPI 3.1 ``webhooks``: requests the API sends, keyed by ``(name, method)``.
+
+        Their ``path`` is ``webhook:NAME``, so findings name them apart from paths.
+        """
+        result: dict[tuple[str, str], Operation] = {}
+        hooks = self.data.get("webhooks") or {}
+        if not isinstance(hooks, dict):
+            return result
+        for name in sorted(hooks, key=str):
+            item, item_pointer = self.resolve(hooks[name], jp.join("/webhooks", name))
+            if not isinstance(item, dict):
+                continue
+            for method in HTTP_METHODS:
+                node = item.get(method)
+                if isinstance(node, dict):
+                    result[(str(name), method)] = Operation(
+                        path=f"webhook:{name}",
+                        method=method,
+                        pointer=jp.join(item_pointer, method),
+                        node=node,
+                        path_pointer=item_pointer,
+                    )
+        return result
+
+    @cached_property
     def path_templates(self) -> list[tuple[str, re.Pattern[str], int]]:
         """Path templates with their regexes, most specific first."""
         compiled = []

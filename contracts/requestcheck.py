@@ -2,7 +2,9 @@
 
 Path, query and header parameters are checked for presence and validated (after
 turning their text into the schema's type); the body is validated against the
-request body schema of the matching content type.
+request body schema of the matching content type: JSON as it is, a form
+(``application/x-www-form-urlencoded``) as the object its bracketed keys encode
+(:mod:`contracts.formbody`); other encodings are reported as not checked.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from contracts import findings as fd
 from contracts.findings import Finding, Location
+from contracts.formbody import coerce, decode, is_form, scalar
 from contracts.openapi import Operation, Parameter
 from contracts.pactfile import Interaction
 from contracts.schema import SchemaReader, SchemaRef
@@ -192,9 +195,23 @@ class RequestCheck(DocumentCheck):
         if schema is None:
             return
         body = request.body
-        if isinstance(body, str) and "json" in chosen:
-            with suppress(json.JSONDecodeError):
-                body = json.loads(body)
+        if is_form(chosen):
+            if isinstance(body, str):
+                body = coerce(decode(body), schema, self.reader)
+        elif "json" in chosen.lower():
+            if isinstance(body, str):
+                with suppress(json.JSONDecodeError):
+                    body = json.loads(body)
+        else:
+            out.append(
+                fd.make(
+                    "pact-request-body-unverified",
+                    f"the body is sent as {chosen!r}; only JSON and form-urlencoded bodies are "
+                    "validated",
+                    Location(operation.path, operation.method, pointer=pointer, field="body"),
+                )
+            )
+            return
         for error in self.validation.errors(schema, body, "write"):
             location = tuple(error.absolute_path)
             at = self.validation.schema_at(schema, location) or schema
@@ -220,17 +237,5 @@ def _coerce(values: list[str], reader: SchemaReader, ref: SchemaRef) -> Any:
         items = values if len(values) > 1 else values[0].split(",")
         item_facts = reader.facts(facts.items) if facts.items is not None else None
         item_types = (item_facts.types if item_facts else None) or frozenset({"string"})
-        return [_scalar(v, item_types) for v in items]
-    return _scalar(values[0], types)
-
-
-def _scalar(text: str, types: frozenset[str]) -> Any:
-    if "integer" in types:
-        with suppress(ValueError):  # not an integer: try the next type
-            return int(text)
-    if "number" in types:
-        with suppress(ValueError):
-            return float(text)
-    if "boolean" in types and text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    return text
+        return [scalar(v, item_types) for v in items]
+    return scalar(values[0], types)

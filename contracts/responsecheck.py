@@ -6,7 +6,10 @@ Two passes over the pact's example response body:
    error is judged by the pact's matcher at that place: a wrong *type* always
    breaks; an enum, pattern or format violation breaks only when no value the
    documented schema allows would satisfy the matcher (an exact value, a regex);
-   a missing *required* property does not matter (the pact does not use it).
+   otherwise the example itself no longer validating (a value outside a new
+   pattern, format, enum, bound or const) still fails, as the provider could not
+   return it; a missing *required* property does not matter (the pact does not
+   use it). For a ``oneOf``/``anyOf``, the member that came closest is judged.
 2. A walk checks that every field the example contains is documented (a
    renamed field is still valid JSON Schema when extra properties are allowed),
    and warns when it is optional or nullable.
@@ -22,7 +25,7 @@ from contracts.matchers import Expectation, MatchingRules, Token, json_type
 from contracts.openapi import Operation
 from contracts.pactfile import Interaction
 from contracts.requestcheck import label, media_match
-from contracts.schema import SchemaRef
+from contracts.schema import Facts, SchemaRef
 from contracts.validation import DocumentCheck
 
 _IGNORED = {
@@ -124,60 +127,76 @@ class ResponseCheck(DocumentCheck):
         out: list[Finding],
     ) -> None:
         for error in self.validation.errors(schema, body, "read"):
-            keyword = str(error.validator)
-            if keyword in _IGNORED:
-                continue
-            location: tuple[Token, ...] = tuple(error.absolute_path)
-            expectation = rules.expectation(location, error.instance)
-            at = self.validation.schema_at(schema, location) or schema
-            where = Location(
-                base.path,
-                base.method,
-                base.status,
-                self.validation.pointer_of(at),
-                label("body", location),
+            self._judge(error, rules, schema, base, out)
+
+    def _judge(
+        self,
+        error: Any,
+        rules: MatchingRules,
+        schema: SchemaRef,
+        base: Location,
+        out: list[Finding],
+    ) -> None:
+        """Decide whether one validation error breaks what the pact relies on."""
+        keyword = str(error.validator)
+        if keyword in _IGNORED:
+            return
+        if keyword in ("oneOf", "anyOf") and error.context:
+            # Judge the alternative that came closest, as a client would read it.
+            by_branch: dict[Any, list[Any]] = {}
+            for sub in error.context:
+                by_branch.setdefault(sub.relative_schema_path[0], []).append(sub)
+            closest = min(by_branch.values(), key=len)
+            for sub in closest:
+                self._judge(sub, rules, schema, base, out)
+            return
+        location: tuple[Token, ...] = tuple(error.absolute_path)
+        expectation = rules.expectation(location, error.instance)
+        at = self.validation.schema_at(schema, location) or schema
+        name = label("body", location)
+        where = Location(base.path, base.method, base.status, self.validation.pointer_of(at), name)
+        if keyword == "type":
+            out.append(
+                fd.make(
+                    "pact-response-type-mismatch",
+                    f"{name}: the pact relies on {_describe(expectation)}, "
+                    f"but the schema says {error.message}",
+                    where,
+                )
             )
-            name = label("body", location)
-            if keyword == "type":
+        elif keyword in ("enum", "const"):
+            allowed = list(error.validator_value) if keyword == "enum" else [error.validator_value]
+            if not any(expectation.accepts(value) for value in allowed):
+                out.append(
+                    fd.make(
+                        "pact-response-value-not-in-enum",
+                        f"{name}: the pact relies on {_describe(expectation)}, but the "
+                        f"schema only allows {', '.join(repr(v) for v in allowed)}",
+                        where,
+                    )
+                )
+            else:
+                out.append(_invalid_example(name, expectation, error.message, where))
+        elif keyword in _VALUE_KEYWORDS:
+            if expectation.exact:
                 out.append(
                     fd.make(
                         "pact-response-type-mismatch",
-                        f"{name}: the pact relies on {_describe(expectation)}, "
-                        f"but the schema says {error.message}",
+                        f"{name}: the pact relies on exactly {expectation.example!r}, "
+                        f"but the schema rejects it: {error.message}",
                         where,
                     )
                 )
-            elif keyword in ("enum", "const"):
-                allowed = (
-                    list(error.validator_value) if keyword == "enum" else [error.validator_value]
-                )
-                if not any(expectation.accepts(value) for value in allowed):
-                    out.append(
-                        fd.make(
-                            "pact-response-value-not-in-enum",
-                            f"{name}: the pact relies on {_describe(expectation)}, but the "
-                            f"schema only allows {', '.join(repr(v) for v in allowed)}",
-                            where,
-                        )
-                    )
-            elif keyword in _VALUE_KEYWORDS:
-                if expectation.exact:
-                    out.append(
-                        fd.make(
-                            "pact-response-type-mismatch",
-                            f"{name}: the pact relies on exactly {expectation.example!r}, "
-                            f"but the schema rejects it: {error.message}",
-                            where,
-                        )
-                    )
             else:
-                out.append(
-                    fd.make(
-                        "pact-response-body-unverified",
-                        f"{name}: the example does not validate ({keyword}): {error.message}",
-                        where,
-                    )
+                out.append(_invalid_example(name, expectation, error.message, where))
+        else:
+            out.append(
+                fd.make(
+                    "pact-response-body-unverified",
+                    f"{name}: the example does not validate ({keyword}): {error.message}",
+                    where,
                 )
+            )
 
     def _walk(
         self,
@@ -188,7 +207,7 @@ class ResponseCheck(DocumentCheck):
         base: Location,
         out: list[Finding],
     ) -> None:
-        facts = self.reader.facts(schema)
+        facts = self._facts_for(schema, value)
         if isinstance(value, list) and facts.items is not None:
             for index, item in enumerate(value):
                 self._walk(item, (*location, index), facts.items, rules, base, out)
@@ -235,6 +254,29 @@ class ResponseCheck(DocumentCheck):
                     )
                 )
             self._walk(value[key], here, prop, rules, base, out)
+
+    def _facts_for(self, schema: SchemaRef, value: Any) -> Facts:
+        """The schema as it applies to ``value``: for a union, the member the value fits.
+
+        A union's folded view says a field exists if any member has it; walking the
+        member the example actually matches says exactly what that member promises.
+        """
+        shape = self.reader.shape(schema)
+        if not shape.alternatives:
+            return self.reader.facts(schema)
+        for ref, member in zip(shape.alternatives, self.reader.members(shape), strict=True):
+            if not member.alternatives and not self.validation.errors(ref, value, "read"):
+                return member
+        return self.reader.facts(schema)
+
+
+def _invalid_example(name: str, expectation: Expectation, message: str, where: Location) -> Finding:
+    return fd.make(
+        "pact-response-value-invalid",
+        f"{name}: the pact's example {expectation.example!r} no longer satisfies the "
+        f"schema ({message}); the provider cannot return it any more",
+        where,
+    )
 
 
 def _describe(expectation: Expectation) -> str:

@@ -9,23 +9,23 @@ lost: an interrupted run still writes what it measured, marked ``interrupted``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from contracts.cli import contracts_app
+from contracts.guard import run_guarded
 from orchestrator.patterns import PATTERNS
-from sim.knobs import parse_duration
-from sim.report import duration_text, metrics_table, systems_table
-from sim.scenario import Scenario, ScenarioError, load
-from sim.world import Progress as ProgressCallback
-from sim.world import World
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+ProgressCallback = Callable[[float], None]
 
 __all__ = ["app", "main"]
 
@@ -65,6 +65,8 @@ def fail(message: str) -> NoReturn:
 
 
 def _scenario(path: Path) -> Scenario:
+    from sim.scenario import ScenarioError, load
+
     try:
         return load(path)
     except ScenarioError as exc:
@@ -72,6 +74,8 @@ def _scenario(path: Path) -> Scenario:
 
 
 def _duration(text: str | None) -> float | None:
+    from sim.knobs import parse_duration
+
     if text is None:
         return None
     try:
@@ -105,6 +109,8 @@ def _check_pattern(name: str, flag: str) -> None:
 @contextmanager
 def _progress(label: str) -> Iterator[ProgressCallback]:
     """A progress callback that shows a bar once the run has taken over a second."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -134,6 +140,8 @@ def _progress(label: str) -> Iterator[ProgressCallback]:
 def _simulate(
     scenario: Scenario, seed: int | None, pattern: str, duration: float | None, orders: int | None
 ) -> dict[str, Any]:
+    from sim.world import World
+
     world = World(scenario, scenario.seed if seed is None else seed, pattern)
     with _progress(f"{scenario.name} / {pattern}") as progress:
         world.run(duration, orders, progress)
@@ -178,6 +186,8 @@ def _report(
     document: dict[str, Any],
 ) -> None:
     """Write the JSON, print the tables, and exit as the runs ended."""
+    from sim.report import metrics_table, systems_table
+
     unwritten = _write_json(json_path, document)
     out.print(metrics_table(results, f"{loaded.name}, seed {results[0]['seed']}"))
     out.print(systems_table(results))
@@ -236,6 +246,8 @@ def compare(
 @app.command()
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file and say what is wrong with it, line by line."""
+    from sim.report import duration_text
+
     loaded = _scenario(scenario)
     out.print(
         f"{scenario}: valid scenario {loaded.name!r} (horizon {duration_text(loaded.horizon)}, "
@@ -247,5 +259,8 @@ def validate(scenario: ScenarioArg) -> None:
 
 
 def main() -> None:
-    """Entry point of the ``lifecycle-sandbox`` console script."""
-    app()
+    """Entry point of the ``lifecycle-sandbox`` console script.
+
+    A crash exits 3 with one line (see :mod:`contracts.guard`), never 1.
+    """
+    run_guarded(app, "lifecycle-sandbox")
