@@ -10,6 +10,15 @@
   the interactions against a running provider.
 """
 
-from contracts.cli import contracts_app
+from typing import Any
 
 __all__ = ["contracts_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # Importing a submodule (``python -m contracts.catalogue``) need not load the CLI.
+    if name == "contracts_app":
+        from contracts.cli import contracts_app
+
+        return contracts_app
+    raise AttributeError(name)

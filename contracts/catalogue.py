@@ -578,3 +578,52 @@ _KINDS = [
 
 CATALOG: dict[str, Kind] = {kind.id: kind for kind in _KINDS}
 """Every finding kind by identifier."""
+
+
+def markdown(command: str) -> str:
+    """The catalogue of one command as a Markdown table (for ``docs/contracts.md``).
+
+    Args:
+        command: ``diff``, ``gate`` or ``verify``.
+
+    Returns:
+        The table, one row per kind in catalogue order.
+    """
+    rows = ["| id | level | meaning | example |", "| --- | --- | --- | --- |"]
+    for kind in _KINDS:
+        if kind.command == command:
+            example = f"`{kind.example}`" if kind.example else ""
+            rows.append(f"| `{kind.id}` | {kind.level.value} | {kind.summary} | {example} |")
+    return "\n".join(rows) + "\n"
+
+
+def refresh(path: str) -> bool:
+    """Rewrite the generated tables between ``<!-- catalogue:COMMAND -->`` markers.
+
+    Args:
+        path: The Markdown file (``docs/contracts.md``).
+
+    Returns:
+        Whether the file changed.
+    """
+    from pathlib import Path
+
+    file = Path(path)
+    text = file.read_text(encoding="utf-8")
+    updated = text
+    for command in ("diff", "gate", "verify"):
+        start, end = f"<!-- catalogue:{command} -->\n", f"<!-- /catalogue:{command} -->"
+        if start in updated and end in updated:
+            head, rest = updated.split(start, 1)
+            _, tail = rest.split(end, 1)
+            updated = head + start + markdown(command) + end + tail
+    if updated != text:
+        file.write_text(updated, encoding="utf-8")
+    return updated != text
+
+
+if __name__ == "__main__":
+    import sys
+
+    changed = refresh(sys.argv[1] if len(sys.argv) > 1 else "docs/contracts.md")
+    print("updated" if changed else "up to date")

@@ -18,6 +18,7 @@ from typing import Any
 
 from contracts import findings as fd
 from contracts.attribution import Attribution, Root
+from contracts.collector import collector_paused
 from contracts.findings import Finding, Location
 from contracts.lifecycle import Lifecycle, on_change, on_removal
 from contracts.openapi import OpenAPIDocument, Operation, Parameter
@@ -69,8 +70,10 @@ class DocumentDiff:
         Returns:
             Findings, sorted by location then identifier, without duplicates.
         """
-        self._compare()
-        return fd.sort_findings(self.findings + self.attribution.findings(self.roots, grouped=True))
+        with collector_paused():
+            self._compare()
+            found = self.findings + self.attribution.findings(self.roots, grouped=True)
+        return fd.sort_findings(found)
 
     def operation_changes(self, path: str, method: str) -> list[Finding]:
         """Every change that shows in one operation, each at its field path there.
@@ -102,6 +105,10 @@ class DocumentDiff:
         if self._done:
             return
         self._done = True
+        with collector_paused():
+            self._compare_operations()
+
+    def _compare_operations(self) -> None:
         old_ops = {(normalize_template(p), m): op for (p, m), op in self.old.operations.items()}
         new_ops = {(normalize_template(p), m): op for (p, m), op in self.new.operations.items()}
         old_paths = {p for p, _ in old_ops}
@@ -200,8 +207,10 @@ class DocumentDiff:
             self.lifecycle,
         ):
             self._add(verdict.kind, verdict.message, where)
-        for op, document in ((old, "old"), (new, "new")):
-            level = op.node.get("x-stability-level")
+        levels = (old.node.get("x-stability-level"), new.node.get("x-stability-level"))
+        for op, document, level in ((old, "old", levels[0]), (new, "new", levels[1])):
+            if levels[0] == levels[1]:
+                break  # unchanged: judged when it was introduced
             if level is not None and (not isinstance(level, str) or level not in _STABILITY):
                 self._add(
                     "stability-invalid",

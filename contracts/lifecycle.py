@@ -116,7 +116,7 @@ def on_change(
     """
     found: list[Verdict] = []
     new_date = parse_sunset(new_sunset) if new_sunset is not None else None
-    if new_sunset is not None and new_date is None:
+    if new_sunset is not None and new_date is None and new_sunset != old_sunset:
         found.append(
             Verdict("sunset-invalid", f"{what} has an x-sunset that is not a date: {new_sunset!r}")
         )

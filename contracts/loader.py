@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from contracts.collector import collector_paused
 from contracts.errors import ContractInputError
 from contracts.openapi import OpenAPIDocument
 from contracts.safeload import DEFAULT_LIMITS, Limits, UnsafeInput, parse, read_text
@@ -33,8 +34,11 @@ def load_document(path: Path | str, limits: Limits = DEFAULT_LIMITS) -> OpenAPID
             not YAML/JSON, hostile (alias bomb, deep nesting, duplicate keys), not an
             OpenAPI 3.x document, or has a ``$ref`` that does not resolve.
     """
-    data = read_data(path, "an OpenAPI 3.0 or 3.1 document (.yaml, .yml or .json)", limits=limits)
-    return document_from_data(data, str(path))
+    with collector_paused():
+        data = read_data(
+            path, "an OpenAPI 3.0 or 3.1 document (.yaml, .yml or .json)", limits=limits
+        )
+        return document_from_data(data, str(path))
 
 
 def read_data(path: Path | str, expected: str, *, limits: Limits = DEFAULT_LIMITS) -> Any:

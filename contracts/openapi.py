@@ -90,6 +90,9 @@ class OpenAPIDocument:
         self.data = data
         self.source = source
         self._cache: dict[str, tuple[Any, str]] = {}
+        self.ref_holders: set[str] = set()
+        """Pointers of every node with a ``$ref`` in it or below it (set by
+        :meth:`check_references`): a subtree outside them is plain data."""
         version = str(data.get("openapi", ""))
         self.version = "3.1" if version.startswith(("3.1", "3.2")) else "3.0"
 
@@ -187,6 +190,11 @@ class OpenAPIDocument:
                             hint="fix the reference or add the missing definition",
                         ) from None
                     self.resolve(node, at)  # a chain that loops without a definition
+                    self.ref_holders.add(at)
+                    cut = at.rfind("/")
+                    while cut > 0:
+                        self.ref_holders.add(at[:cut])
+                        cut = at.rfind("/", 0, cut)
                 items = list(node.items())
                 for key, value in reversed(items):
                     if isinstance(value, dict | list):

@@ -41,6 +41,11 @@ def join(base: str, *tokens: str | int) -> str:
     Returns:
         The extended pointer.
     """
+    if len(tokens) == 1:  # the common case, on the hot path of schema walks
+        token = str(tokens[0])
+        if "~" in token or "/" in token:
+            token = escape_token(token)
+        return base + "/" + token
     return base + "".join("/" + escape_token(t) for t in tokens)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from contracts import pointer as jp
 from contracts.openapi import OpenAPIDocument
@@ -74,11 +74,14 @@ RESTRICTING_KEYWORDS = (
 """JSON Schema keywords that only ever narrow what is valid, compared as written."""
 
 _SCHEMAS_PREFIX = "#/components/schemas/"
+_BOUND_SET = frozenset((*BOUND_KEYS_MIN, *BOUND_KEYS_MAX))
+_RESTRICTING_SET = frozenset(RESTRICTING_KEYWORDS)
+_SUBSCHEMA_SET = frozenset((*SUBSCHEMA_KEYWORDS, "not"))
+_RARE_SET = _RESTRICTING_SET | _SUBSCHEMA_SET | frozenset(SUBSCHEMA_MAPS)
 
 
-@dataclass(frozen=True)
-class SchemaRef:
-    """An unresolved schema node and where it sits.
+class SchemaRef(NamedTuple):
+    """An unresolved schema node and where it sits (a named tuple: made by the thousand).
 
     Attributes:
         node: The schema (possibly a ``$ref``).
@@ -134,6 +137,7 @@ class Facts:
         alternatives: ``oneOf``/``anyOf`` members (only in :meth:`SchemaReader.shape`).
         union: ``"oneOf"`` or ``"anyOf"`` when ``alternatives`` is set.
         composed: Whether ``oneOf``/``anyOf`` took part (facts are approximate).
+        node: The schema object as written (no ``allOf`` merged), for quick equality.
     """
 
     pointer: str
@@ -162,6 +166,7 @@ class Facts:
     alternatives: tuple[SchemaRef, ...] = ()
     union: str | None = None
     composed: bool = False
+    node: dict[str, Any] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -275,11 +280,13 @@ class SchemaReader:
         cached = self._members.get(union.key)
         if cached is not None:
             return cached
-        base = replace(union, alternatives=(), union=None)
+        base: Facts | None = None
         result = []
         for ref in union.alternatives:
             member = self.shape(ref)
-            if base.constrains_values or (base.types is not None and member.types is None):
+            if union.constrains_values or (union.types is not None and member.types is None):
+                if base is None:
+                    base = replace(union, alternatives=(), union=None)
                 merged = _merge_all(member, base)
                 member = replace(
                     merged,
@@ -312,13 +319,14 @@ class SchemaReader:
         if fold:
             folded = _merge_any(pointer, [self.facts(ref) for ref in alternatives])
             own = _merge_all(own, folded)
-            own.composed = True
-            return own
-        return replace(own, alternatives=tuple(alternatives), union=union, composed=True)
+        else:
+            own.alternatives, own.union = tuple(alternatives), union  # not cached yet
+        own.composed = True
+        return own
 
 
 def _own(node: dict[str, Any], pointer: str) -> Facts:
-    facts = Facts(pointer=pointer)
+    facts = Facts(pointer=pointer, node=node)
     raw_type = node.get("type")
     if isinstance(raw_type, str):
         types = {raw_type}
@@ -356,8 +364,8 @@ def _own(node: dict[str, Any], pointer: str) -> Facts:
         facts.additional = SchemaRef(additional, jp.join(pointer, "additionalProperties"))
     if isinstance(node.get("items"), dict):
         facts.items = SchemaRef(node["items"], jp.join(pointer, "items"))
-    for key in (*BOUND_KEYS_MIN, *BOUND_KEYS_MAX):
-        value = node.get(key)
+    for key in _BOUND_SET.intersection(node):
+        value = node[key]
         if isinstance(value, int | float) and not isinstance(value, bool):
             facts.bounds[key] = float(value)
     if isinstance(node.get("pattern"), str) and node["pattern"]:
@@ -381,11 +389,12 @@ def _own(node: dict[str, Any], pointer: str) -> Facts:
             discriminator["propertyName"],
             {str(k): str(v) for k, v in mapping.items()} if isinstance(mapping, dict) else {},
         )
-    for keyword in RESTRICTING_KEYWORDS:
-        if keyword in node:
-            facts.restricting[keyword] = json.dumps(node[keyword], sort_keys=True, default=str)
-    for keyword in (*SUBSCHEMA_KEYWORDS, "not"):
-        if isinstance(node.get(keyword), dict):
+    if _RARE_SET.isdisjoint(node):
+        return facts  # the common case: none of the rarer keywords below
+    for keyword in _RESTRICTING_SET.intersection(node):
+        facts.restricting[keyword] = json.dumps(node[keyword], sort_keys=True, default=str)
+    for keyword in _SUBSCHEMA_SET.intersection(node):
+        if isinstance(node[keyword], dict):
             facts.subschemas[f"{{{keyword}}}"] = SchemaRef(node[keyword], jp.join(pointer, keyword))
     for keyword in SUBSCHEMA_MAPS:
         value = node.get(keyword)

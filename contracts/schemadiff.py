@@ -154,16 +154,23 @@ class SchemaGraph:
 
     def _build(self, pair: Pair) -> None:
         of, nf = pair.old, pair.new
+        same = _written_alike(of, nf)
+        if same and not (
+            of.pointer in self.old.document.ref_holders
+            or nf.pointer in self.new.document.ref_holders
+        ):
+            return  # the same plain data on both sides: nothing here or below can differ
         if of.alternatives or nf.alternatives:
             self._union(pair)
             return
-        request = pair.direction == "request"
-        if request:
-            pair.changes.extend(request_rules(of, nf, pair.text))
-        else:
-            pair.changes.extend(response_rules(of, nf))
-        pair.changes.extend(dependent_required_rules(of, nf, request))
-        pair.changes.extend(discriminator_rules(of, nf, request))
+        if not same or "allOf" in (of.node or {}):
+            request = pair.direction == "request"
+            if request:
+                pair.changes.extend(request_rules(of, nf, pair.text))
+            else:
+                pair.changes.extend(response_rules(of, nf))
+            pair.changes.extend(dependent_required_rules(of, nf, request))
+            pair.changes.extend(discriminator_rules(of, nf, request))
         self._properties(pair)
         child_text = pair.text
         if of.items is not None and nf.items is not None:
@@ -196,6 +203,12 @@ class SchemaGraph:
                 self._removed(pair, name, self.old.shape(old_ref))
                 continue
             assert new_ref is not None
+            if (
+                old_ref is not None
+                and (name in of.required) == (name in nf.required)
+                and self._plain_alike(old_ref, new_ref)
+            ):
+                continue
             new_facts = self.new.shape(new_ref)
             if old_ref is None:
                 change = added_property(name, nf, new_facts, direction == "request")
@@ -206,6 +219,15 @@ class SchemaGraph:
             self._property_flags(pair, name, old_facts, new_facts)
             child = self._ensure(old_facts, new_facts, direction, False)
             pair.edges.append((name, child))
+
+    def _plain_alike(self, old: SchemaRef, new: SchemaRef) -> bool:
+        """Whether two schemas are the same plain data (no ``$ref`` in or below them),
+        so nothing in them can differ; cheap, and most properties of a diff are so."""
+        return (
+            old.node == new.node
+            and old.pointer not in self.old.document.ref_holders
+            and new.pointer not in self.new.document.ref_holders
+        )
 
     def _removed(self, pair: Pair, name: str, old_facts: Facts) -> None:
         direction = pair.direction
@@ -289,8 +311,8 @@ class SchemaGraph:
         olds = self.old.members(of) if of.alternatives else [of]
         news = self.new.members(nf) if nf.alternatives else [nf]
         old_labels, new_labels = _labels(of, len(olds)), _labels(nf, len(news))
-        old_tags = [_constant_tag(self.old, m) for m in olds]
-        new_tags = [_constant_tag(self.new, m) for m in news]
+        old_tags = _Tags(self.old, olds)
+        new_tags = _Tags(self.new, news)
         request = pair.direction == "request"
         covered, covering = (olds, news) if request else (news, olds)
         covered_labels, covering_labels = (
@@ -300,7 +322,9 @@ class SchemaGraph:
         # A named member with no namesake is not taken over by a member that has one.
         names = {label for label in covered_labels if _named(label)}
         claimed = {i for i, label in enumerate(covering_labels) if label in names}
-        exclusive = request and nf.union == "oneOf"
+        # Wrapped into a oneOf: a value two members accept is now refused. (Between two
+        # oneOfs, overlaps may be old news, which comparing across documents cannot tell.)
+        exclusive = request and nf.union == "oneOf" and of.union != "oneOf"
         used: set[int] = set()
         for index, member in enumerate(covered):
             label = covered_labels[index]
@@ -317,7 +341,7 @@ class SchemaGraph:
             order = [primary] if primary is not None and not exclusive else compatible
             if primary is not None and exclusive:
                 order = [primary, *(i for i in compatible if i != primary)]
-            used.update(order)
+            used.update([primary] if primary is not None else compatible)
             slot = Slot(
                 label,
                 member,
@@ -460,6 +484,16 @@ class SchemaGraph:
 # -- union members -------------------------------------------------------------------------
 
 
+def _written_alike(old: Facts, new: Facts) -> bool:
+    """Whether two schemas are written the same (references inside may still differ)."""
+    return (
+        old.node is not None
+        and old.key == old.pointer
+        and new.key == new.pointer
+        and old.node == new.node
+    )
+
+
 def _unmatched(direction: Direction, slot: Slot) -> SchemaChange:
     """A union member nothing on the other side accepts."""
     if direction == "request":
@@ -515,8 +549,8 @@ def _match(
     index: int,
     labels: list[str],
     other_labels: list[str],
-    tags: list[str],
-    other_tags: list[str],
+    tags: _Tags,
+    other_tags: _Tags,
     compatible: list[int],
 ) -> int | None:
     """The member on the other side that member ``index`` most likely became."""
@@ -536,11 +570,31 @@ def _match(
     return None
 
 
-def _constant_tag(reader: SchemaReader, member: Facts) -> str:
-    """A member's constant-valued properties as text: a discriminator in all but name."""
-    parts = []
-    for name in sorted(member.properties):
-        facts = reader.shape(member.properties[name])
-        if facts.enum is not None and len(facts.enum) == 1:
-            parts.append(f"{name}={facts.enum[0]!r}")
-    return "&".join(parts)
+class _Tags:
+    """Members' constant-valued properties as text (a discriminator in all but name),
+    read from the schemas as written and only when a name does not settle the match."""
+
+    def __init__(self, reader: SchemaReader, members: list[Facts]) -> None:
+        self.reader = reader
+        self.members = members
+        self._done: dict[int, str] = {}
+
+    def __getitem__(self, index: int) -> str:
+        found = self._done.get(index)
+        if found is None:
+            found = self._done[index] = self._tag(self.members[index])
+        return found
+
+    def _tag(self, member: Facts) -> str:
+        parts = []
+        document = self.reader.document
+        for name in sorted(member.properties):
+            ref = member.properties[name]
+            node, _ = document.resolve(ref.node, ref.pointer)
+            if not isinstance(node, dict):
+                continue
+            if "const" in node:
+                parts.append(f"{name}={node['const']!r}")
+            elif isinstance(node.get("enum"), list) and len(node["enum"]) == 1:
+                parts.append(f"{name}={node['enum'][0]!r}")
+        return "&".join(parts)

@@ -160,7 +160,7 @@ def response_rules(old: Facts, new: Facts) -> list[SchemaChange]:
                     f"type changed from {', '.join(sorted(old.types))} "
                     f"to {', '.join(sorted(new.types))}",
                 )
-            elif new.types < old.types:
+            elif new.types != old.types:
                 add("response-type-narrowed", f"type narrowed to {', '.join(sorted(new.types))}")
     if old.format is not None and new.format != old.format:
         add("response-format-changed", f"format changed from {old.format!r} to {new.format!r}")

@@ -124,7 +124,7 @@ def test_unrelated_change_passes_the_gate_and_is_info(runner: CliRunner, tmp_pat
     code, output = gate(runner, new, "--old", str(OLD), "--verbose")
     assert code == 0, output
     assert "pact-change-unused" in output
-    assert "response-property-removed" in output
+    assert "response-optional-property-removed" in output
 
 
 # -- exit code 2: bad usage and invalid documents -------------------------------------------

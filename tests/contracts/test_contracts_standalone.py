@@ -29,3 +29,13 @@ def test_every_finding_kind_is_documented() -> None:
     doc = (ROOT / "docs" / "contracts.md").read_text()
     missing = [kind for kind in CATALOG if f"`{kind}`" not in doc]
     assert missing == []
+
+
+def test_the_catalogue_tables_in_the_docs_are_current(tmp_path: Path) -> None:
+    from contracts.catalogue import refresh
+
+    copy = tmp_path / "contracts.md"
+    copy.write_text((ROOT / "docs" / "contracts.md").read_text())
+    assert not refresh(str(copy)), (
+        "docs/contracts.md is out of date: run `python -m contracts.catalogue docs/contracts.md`"
+    )
