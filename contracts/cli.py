@@ -185,6 +185,7 @@ def _run(
             f"the command needed more than its memory limit ({max_memory} MiB), so no verdict "
             "was reached; raise --max-memory if the documents are genuine",
             show_traceback=False,
+            a_bug=False,
         )
     raise typer.Exit(code=report.exit_code)
 

@@ -28,13 +28,16 @@ TRACEBACK_ENV = "LIFECYCLE_SANDBOX_TRACEBACK"
 """Set this environment variable to see the traceback of an internal error."""
 
 
-def internal_error(message: str, *, show_traceback: bool | None = None) -> NoReturn:
+def internal_error(
+    message: str, *, show_traceback: bool | None = None, a_bug: bool = True
+) -> NoReturn:
     """Stop with exit code 3 and one line; the traceback only when asked for.
 
     Args:
         message: What happened.
         show_traceback: Print the current exception's traceback (default: when
             ``LIFECYCLE_SANDBOX_TRACEBACK`` is set).
+        a_bug: Whether to ask for a report (not for a limit the user set).
 
     Raises:
         typer.Exit: Always, with code 3.
@@ -45,13 +48,13 @@ def internal_error(message: str, *, show_traceback: bool | None = None) -> NoRet
     if show_traceback:
         err.print(traceback.format_exc(), markup=False, highlight=False)
     err.print(f"[bold red]internal error:[/] {escape(message)}", highlight=False)
-    if not show_traceback:
-        err.print(
-            f"This is not a verdict on your input (exit {INTERNAL_ERROR}). Rerun with "
-            f"{TRACEBACK_ENV}=1 to see where it failed, and report it with the command you ran.",
-            highlight=False,
-            markup=False,
+    advice = f"This is not a verdict on your input (exit {INTERNAL_ERROR})."
+    if a_bug and not show_traceback:
+        advice += (
+            f" Rerun with {TRACEBACK_ENV}=1 to see where it failed, and report it with the "
+            "command you ran."
         )
+    err.print(advice, highlight=False, markup=False)
     raise typer.Exit(code=INTERNAL_ERROR)
 
 

@@ -25,6 +25,7 @@ from contracts.loader import document_from_data
 
 Doc = dict[str, Any]
 TODAY = dt.date(2026, 12, 1)
+POLICY = Lifecycle(today=TODAY)
 
 
 def _json(schema: Any) -> Doc:
@@ -263,7 +264,7 @@ def base() -> Doc:
 # -- little helpers to reach into the document ---------------------------------------------
 
 
-def S(d: Doc, name: str) -> Doc:  # noqa: N802 (reads like a path)
+def S(d: Doc, name: str) -> Doc:
     return d["components"]["schemas"][name]  # type: ignore[no-any-return]
 
 
@@ -295,7 +296,7 @@ class Case:
     status: str | None = None
     field: str | None = None
     level: Level | None = None
-    policy: Lifecycle = Lifecycle(today=TODAY)
+    policy: Lifecycle = POLICY
     reversible: bool = True
 
 
@@ -332,7 +333,9 @@ CASES = [
     ),
     Case(
         "sunset-too-soon",
-        lambda d: op(d, "/orders/{id}", "get").update(deprecated=True, **{"x-sunset": "2027-01-01"}),
+        lambda d: op(d, "/orders/{id}", "get").update(
+            deprecated=True, **{"x-sunset": "2027-01-01"}
+        ),
         ORDER_GET,
         policy=Lifecycle(today=TODAY, deprecation_days=90),
     ),
@@ -352,7 +355,9 @@ CASES = [
         lambda d: op(d, "/orders/{id}", "put").update({"x-sunset": "2099-01-31"}),
         "PUT /orders/{id}",
     ),
-    Case("reactivated", lambda d: op(d, "/orders/{id}", "put").pop("deprecated"), "PUT /orders/{id}"),
+    Case(
+        "reactivated", lambda d: op(d, "/orders/{id}", "put").pop("deprecated"), "PUT /orders/{id}"
+    ),
     Case(
         "stability-decreased",
         lambda d: op(d, "/orders", "get").update({"x-stability-level": "beta"}),
@@ -715,7 +720,10 @@ CASES = [
     ),
     Case(
         "response-property-removed",
-        lambda d: (S(d, "Order")["properties"].pop("total"), S(d, "Order")["required"].remove("total")),
+        lambda d: (
+            S(d, "Order")["properties"].pop("total"),
+            S(d, "Order")["required"].remove("total"),
+        ),
         CREATE,
         status="201",
         field="body.total",
@@ -909,7 +917,7 @@ CASES = [
 COVERED_ELSEWHERE: set[str] = set()
 
 
-def run(old: Doc, new: Doc, policy: Lifecycle = Lifecycle(today=TODAY)) -> list[Finding]:
+def run(old: Doc, new: Doc, policy: Lifecycle = POLICY) -> list[Finding]:
     return diff_documents(
         document_from_data(old, "old.yaml"), document_from_data(new, "new.yaml"), policy
     )

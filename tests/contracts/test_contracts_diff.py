@@ -10,8 +10,6 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from contracts.diff import diff_documents
 from contracts.findings import Finding, Level
 from contracts.loader import document_from_data
