@@ -173,37 +173,48 @@ class OpenAPIDocument:
                 reaching a definition.
         """
         stack: list[tuple[Any, str]] = [(self.data, "")]
+        checked: set[str] = set()
+        holders = self.ref_holders
         while stack:
             node, at = stack.pop()
             if isinstance(node, dict):
                 ref = node.get("$ref")
                 if isinstance(ref, str) and not _is_in_example(at):
-                    target = self._ref_target(ref, at)
-                    try:
-                        self.get(target)
-                    except ContractInputError:
-                        raise ContractInputError(
-                            f"$ref {ref!r} does not resolve",
-                            file=self.source,
-                            pointer=jp.join(at, "$ref"),
-                            expected=f"a definition at {ref}",
-                            hint="fix the reference or add the missing definition",
-                        ) from None
-                    self.resolve(node, at)  # a chain that loops without a definition
-                    self.ref_holders.add(at)
-                    cut = at.rfind("/")
-                    while cut > 0:
-                        self.ref_holders.add(at[:cut])
+                    if ref not in checked:
+                        self._check_reference(node, ref, at)
+                        checked.add(ref)
+                    # Mark every ancestor; stop at one already marked (its own are too).
+                    cut = len(at)
+                    while cut > 0 and at[:cut] not in holders:
+                        holders.add(at[:cut])
                         cut = at.rfind("/", 0, cut)
-                items = list(node.items())
-                for key, value in reversed(items):
+                children = []
+                for key, value in node.items():
                     if isinstance(value, dict | list):
-                        stack.append((value, at + "/" + jp.escape_token(key)))
-            elif isinstance(node, list):
+                        token = key if isinstance(key, str) else str(key)
+                        if "~" in token or "/" in token:
+                            token = jp.escape_token(token)
+                        children.append((value, at + "/" + token))
+                stack.extend(reversed(children))  # popped in document order
+            else:
                 for index in range(len(node) - 1, -1, -1):
                     value = node[index]
                     if isinstance(value, dict | list):
                         stack.append((value, f"{at}/{index}"))
+
+    def _check_reference(self, node: dict[str, Any], ref: str, at: str) -> None:
+        target = self._ref_target(ref, at)
+        try:
+            self.get(target)
+        except ContractInputError:
+            raise ContractInputError(
+                f"$ref {ref!r} does not resolve",
+                file=self.source,
+                pointer=jp.join(at, "$ref"),
+                expected=f"a definition at {ref}",
+                hint="fix the reference or add the missing definition",
+            ) from None
+        self.resolve(node, at)  # a chain that loops without reaching a definition
 
     # -- operations -------------------------------------------------------------
 

@@ -121,6 +121,7 @@ def to_json(report: Report) -> str:
                         "id": f.id,
                         "level": f.level.value,
                         "message": f.message,
+                        "reaches": list(f.reaches),
                         "location": {
                             "path": f.location.path,
                             "method": f.location.method,
@@ -140,9 +141,12 @@ def to_json(report: Report) -> str:
 
 
 def _finding_line(finding: Finding) -> str:
-    return (
+    line = (
         f"[{finding.level.value}] {finding.id}: {finding.message} @ {finding.location.describe()}"
     )
+    if finding.reaches:
+        line += f" (reaches {len(finding.reaches)} operations: {', '.join(finding.reaches)})"
+    return line
 
 
 def to_junit(report: Report) -> str:
@@ -239,7 +243,10 @@ def to_markdown(report: Report) -> str:
             lines.append("")
             for f in case.findings:
                 if f.level.rank >= report.fail_on.rank:
-                    lines.append(f"- `{f.id}` {_md(f.message)} — {_md(f.location.describe())}")
+                    where = _md(f.location.describe())
+                    if f.reaches:
+                        where += f" (reaches {len(f.reaches)} operations)"
+                    lines.append(f"- `{f.id}` {_md(f.message)} — {where}")
             lines.append("")
         lines.append("</details>")
     for note in report.notes:

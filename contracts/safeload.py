@@ -201,8 +201,13 @@ def _parse_json(text: str, limits: Limits) -> Any:
             hint="remove or rename one of them",
         ) from None
     except RecursionError:
-        raise _too_deep(None, limits) from None
-    _check_depth(data, limits)
+        # The C decoder nests within the interpreter's recursion limit (about 1,000
+        # levels); past it, the document is too deep for any reader of ours too.
+        raise UnsafeInput(
+            "the document nests deeper than the JSON reader allows (about 1,000 levels)",
+            expected="objects and arrays nested a few dozen levels deep, as API documents are",
+            hint="flatten the document",
+        ) from None
     return data
 
 
@@ -244,18 +249,6 @@ def _json_duplicate_line(text: str, key: str) -> int | None:
     except (ValueError, RecursionError, StopIteration):
         return None
     return found[0] if found else None
-
-
-def _check_depth(data: Any, limits: Limits) -> None:
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limits.max_depth:
-            raise _too_deep(None, limits)
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
 
 
 def _too_deep(line: int | None, limits: Limits) -> UnsafeInput:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from contracts.findings import Level
+from contracts.findings import Finding, Level
 from contracts.report import Case, Report
 
 _STYLE = {Level.ERROR: "bold red", Level.WARNING: "yellow", Level.INFO: "dim"}
@@ -24,6 +24,25 @@ def _badge(case: Case, report: Report) -> Text:
     if case.level == Level.WARNING:
         return Text("WARN", style="yellow")
     return Text("PASS", style="green")
+
+
+def reaches_text(finding: Finding, shown: int = 3) -> str:
+    """``reaches 5 operations: GET /a, POST /a, GET /b and 2 more``.
+
+    Args:
+        finding: A finding with :attr:`Finding.reaches`.
+        shown: How many operations to name.
+
+    Returns:
+        The sentence, or ``""`` when the change reaches one operation.
+    """
+    if not finding.reaches:
+        return ""
+    names = ", ".join(finding.reaches[:shown])
+    more = len(finding.reaches) - shown
+    return f"reaches {len(finding.reaches)} operations: {names}" + (
+        f" and {more} more" if more > 0 else ""
+    )
 
 
 def render(report: Report, console: Console, *, verbose: bool = False) -> None:
@@ -58,6 +77,8 @@ def render(report: Report, console: Console, *, verbose: bool = False) -> None:
                 Text(f"            at {finding.location.describe()}", style="dim"),
                 highlight=False,
             )
+            if finding.reaches:
+                console.print(Text(f"            {reaches_text(finding)}", style="dim"))
         if hidden:
             console.print(
                 Text(f"    {hidden} info finding(s); --verbose lists them", style="dim"),
