@@ -45,7 +45,26 @@ class Attribution:
     def __init__(self, graph: SchemaGraph, operations: list[str]) -> None:
         self.graph = graph
         self.operations = operations
-        self._useful: set[PairKey] | None = None
+        self._changed: list[PairKey] | None = None
+        self._edges: dict[PairKey, list[tuple[str, PairKey]]] = {}
+        self._bits: dict[PairKey, int] | None = None
+
+    def _prepare(self) -> list[PairKey]:
+        """Once: the pairs with changes, and the edges of the pairs that lead to them
+        (a walk never needs to enter a part of the graph where nothing changed)."""
+        if self._changed is None:
+            pairs = self.graph.pairs
+            self._changed = [key for key, pair in pairs.items() if pair.changes]
+            parents: dict[PairKey, list[PairKey]] = {}
+            for key, pair in pairs.items():
+                for _, child in pair.chosen:
+                    parents.setdefault(child, []).append(key)
+            useful = reach.backward_closure(self._changed, lambda k: parents.get(k, ()))
+            self._edges = {
+                key: [(step, child) for step, child in pairs[key].chosen if child in useful]
+                for key in useful
+            }
+        return self._changed
 
     def findings(self, roots: list[Root], *, grouped: bool) -> list[Finding]:
         """Findings for the schema changes reachable from ``roots``.
@@ -59,29 +78,36 @@ class Attribution:
         Returns:
             The findings.
         """
-        pairs = self.graph.pairs
-        changed = [key for key, pair in pairs.items() if pair.changes]
+        changed = self._prepare()
         if not changed or not roots:
             return []
-        if self._useful is None:
-            parents: dict[PairKey, list[PairKey]] = {}
-            for key, pair in pairs.items():
-                for _, child in pair.chosen:
-                    parents.setdefault(child, []).append(key)
-            self._useful = reach.backward_closure(changed, lambda k: parents.get(k, ()))
-        useful = self._useful
-        found = reach.shortest_paths([r.key for r in roots], self.graph.children, useful)
+        pairs = self.graph.pairs
+        edges = self._edges
+        roots_used = [r for r in roots if r.key in edges]
+        targets = None
+        if not grouped and self._bits is not None:
+            # The operations each change reaches are known: stop once all are found.
+            mask = 0
+            for root in roots_used:
+                mask |= 1 << root.operation
+            targets = {key for key in changed if self._bits.get(key, 0) & mask}
+            if not targets:
+                return []
+        found = reach.shortest_paths(
+            [r.key for r in roots_used], lambda k: edges[k], targets=targets
+        )
         bits: dict[PairKey, int] = {}
         if grouped:
             seeds: dict[PairKey, int] = {}
             for root in roots:
                 seeds[root.key] = seeds.get(root.key, 0) | (1 << root.operation)
-            bits = reach.reach_sets(set(found), self.graph.children, seeds)
+            bits = reach.reach_sets(set(found), lambda k: edges[k], seeds)
+            self._bits = bits
         best: dict[tuple[str, str, str, str], tuple[tuple[int, int], Finding, int]] = {}
         for key in changed:
             if key not in found:
                 continue
-            root = roots[found[key][0]]
+            root = roots_used[found[key][0]]
             path = reach.path_to(key, found)
             for change in pairs[key].changes:
                 finding = _finding(change, root, path)

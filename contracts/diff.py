@@ -62,6 +62,7 @@ class DocumentDiff:
         self.operations: list[str] = []
         self._operation_index: dict[tuple[str, str], int] = {}
         self._done = False
+        self._by_operation: dict[tuple[str, str], list[Finding]] | None = None
         self.attribution = Attribution(self.graph, self.operations)
 
     def run(self) -> list[Finding]:
@@ -91,11 +92,12 @@ class DocumentDiff:
         index = self._operation_index.get(key)
         if index is None:
             return []
-        own = [
-            f
-            for f in self.findings
-            if (normalize_template(f.location.path or ""), f.location.method or "") == key
-        ]
+        if self._by_operation is None:
+            self._by_operation = {}
+            for finding in self.findings:
+                place = (normalize_template(finding.location.path or ""), finding.location.method)
+                self._by_operation.setdefault((place[0], place[1] or ""), []).append(finding)
+        own = self._by_operation.get(key, [])
         roots = [r for r in self.roots if r.operation == index]
         return fd.sort_findings(own + self.attribution.findings(roots, grouped=False))
 

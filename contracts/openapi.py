@@ -8,6 +8,7 @@ cost one lookup per distinct reference.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,9 +91,7 @@ class OpenAPIDocument:
         self.data = data
         self.source = source
         self._cache: dict[str, tuple[Any, str]] = {}
-        self.ref_holders: set[str] = set()
-        """Pointers of every node with a ``$ref`` in it or below it (set by
-        :meth:`check_references`): a subtree outside them is plain data."""
+        self._holds_refs: dict[int, bool] = {}
         version = str(data.get("openapi", ""))
         self.version = "3.1" if version.startswith(("3.1", "3.2")) else "3.0"
 
@@ -167,40 +166,75 @@ class OpenAPIDocument:
     def check_references(self) -> None:
         """Check that every ``$ref`` in the document resolves.
 
+        The references are found in the document's JSON text (one pass in C) and
+        each distinct one is resolved once; only when one fails is the document
+        walked, to name the first failing reference in document order (a ``$ref``
+        key inside an example is data, not a reference, and is skipped there).
+
         Raises:
             ContractInputError: Naming the first reference (in document order) that
                 does not resolve, or whose chain of references loops without
                 reaching a definition.
         """
+        text = _json_text(self.data)
+        refs = set(_REF_IN_TEXT.findall(text)) if text is not None else None
+        if refs is not None:
+            try:
+                for ref in sorted(refs):
+                    self.resolve({"$ref": json.loads(f'"{ref}"')}, "")
+                return
+            except ContractInputError:
+                pass  # find and name the first failing one below
+        self._walk_references()
+
+    def _walk_references(self) -> None:
         stack: list[tuple[Any, str]] = [(self.data, "")]
         checked: set[str] = set()
-        holders = self.ref_holders
         while stack:
             node, at = stack.pop()
             if isinstance(node, dict):
                 ref = node.get("$ref")
-                if isinstance(ref, str) and not _is_in_example(at):
-                    if ref not in checked:
-                        self._check_reference(node, ref, at)
-                        checked.add(ref)
-                    # Mark every ancestor; stop at one already marked (its own are too).
-                    cut = len(at)
-                    while cut > 0 and at[:cut] not in holders:
-                        holders.add(at[:cut])
-                        cut = at.rfind("/", 0, cut)
+                if isinstance(ref, str) and not _is_in_example(at) and ref not in checked:
+                    self._check_reference(node, ref, at)
+                    checked.add(ref)
                 children = []
                 for key, value in node.items():
                     if isinstance(value, dict | list):
-                        token = key if isinstance(key, str) else str(key)
-                        if "~" in token or "/" in token:
-                            token = jp.escape_token(token)
-                        children.append((value, at + "/" + token))
+                        children.append((value, at + "/" + jp.escape_token(key)))
                 stack.extend(reversed(children))  # popped in document order
             else:
                 for index in range(len(node) - 1, -1, -1):
                     value = node[index]
                     if isinstance(value, dict | list):
                         stack.append((value, f"{at}/{index}"))
+
+    def holds_references(self, node: Any) -> bool:
+        """Whether a subtree has a ``$ref`` anywhere in it (remembered per node).
+
+        Asked only of subtrees that are written alike in both documents; serialising
+        one in C and searching the text is faster than walking it in Python.
+
+        Args:
+            node: A node of this document.
+
+        Returns:
+            False for plain data, which compares fully by equality.
+        """
+        key = id(node)
+        found = self._holds_refs.get(key)
+        if found is None:
+            if isinstance(node, dict) and "$ref" in node:
+                found = True
+            elif isinstance(node, dict) and not any(
+                isinstance(v, dict) or (isinstance(v, list) and any(isinstance(x, dict) for x in v))
+                for v in node.values()
+            ):
+                found = False  # a leaf schema: nothing below it to hold a reference
+            else:
+                text = _json_text(node)
+                found = text is None or '"$ref"' in text
+            self._holds_refs[key] = found
+        return found
 
     def _check_reference(self, node: dict[str, Any], ref: str, at: str) -> None:
         target = self._ref_target(ref, at)
@@ -417,6 +451,17 @@ class OpenAPIDocument:
                     media_obj["schema"],
                     jp.join(container_pointer, "content", media, "schema"),
                 )
+
+
+_REF_IN_TEXT = re.compile(r'"\$ref":\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _json_text(node: Any) -> str | None:
+    """The node as JSON text, or None when it holds what JSON cannot write (YAML dates)."""
+    try:
+        return json.dumps(node, default=str, check_circular=False)
+    except (TypeError, ValueError):
+        return None
 
 
 def _is_in_example(pointer: str) -> bool:

@@ -47,6 +47,7 @@ def shortest_paths(
     roots: list[Node],
     children: Callable[[Node], Iterable[tuple[str, Node]]],
     allowed: set[Node] | None = None,
+    targets: set[Node] | None = None,
 ) -> dict[Node, tuple[int, Node | None, str]]:
     """Breadth-first search from several roots at once.
 
@@ -54,6 +55,7 @@ def shortest_paths(
         roots: Start nodes, in priority order (a tie goes to the earlier root).
         children: A node's ``(step, child)`` edges, in a stable order.
         allowed: If given, the search stays inside these nodes.
+        targets: If given, the search stops once it has reached all of them.
 
     Returns:
         For each reached node: ``(index of the root it was reached from, parent
@@ -61,11 +63,16 @@ def shortest_paths(
     """
     found: dict[Node, tuple[int, Node | None, str]] = {}
     queue: deque[Node] = deque()
+    missing = set(targets) if targets is not None else None
     for index, root in enumerate(roots):
         if root not in found and (allowed is None or root in allowed):
             found[root] = (index, None, "")
             queue.append(root)
+            if missing is not None:
+                missing.discard(root)
     while queue:
+        if missing is not None and not missing:
+            break
         node = queue.popleft()
         origin = found[node][0]
         for step, child in children(node):
@@ -73,6 +80,8 @@ def shortest_paths(
                 continue
             found[child] = (origin, node, step)
             queue.append(child)
+            if missing is not None:
+                missing.discard(child)
     return found
 
 

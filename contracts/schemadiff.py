@@ -156,8 +156,8 @@ class SchemaGraph:
         of, nf = pair.old, pair.new
         same = _written_alike(of, nf)
         if same and not (
-            of.pointer in self.old.document.ref_holders
-            or nf.pointer in self.new.document.ref_holders
+            self.old.document.holds_references(of.node)
+            or self.new.document.holds_references(nf.node)
         ):
             return  # the same plain data on both sides: nothing here or below can differ
         if of.alternatives or nf.alternatives:
@@ -225,8 +225,8 @@ class SchemaGraph:
         so nothing in them can differ; cheap, and most properties of a diff are so."""
         return (
             old.node == new.node
-            and old.pointer not in self.old.document.ref_holders
-            and new.pointer not in self.new.document.ref_holders
+            and not self.old.document.holds_references(old.node)
+            and not self.new.document.holds_references(new.node)
         )
 
     def _removed(self, pair: Pair, name: str, old_facts: Facts) -> None:
