@@ -20,7 +20,7 @@ from contracts import findings as fd
 from contracts.attribution import Attribution, Root
 from contracts.collector import collector_paused
 from contracts.findings import Finding, Location
-from contracts.lifecycle import Lifecycle, on_change, on_removal
+from contracts.lifecycle import Lifecycle, changes_between, removal_of
 from contracts.openapi import OpenAPIDocument, Operation, Parameter
 from contracts.schema import SchemaReader, SchemaRef
 from contracts.schemadiff import Direction, SchemaGraph
@@ -154,15 +154,7 @@ class DocumentDiff:
     def _removed_path(self, operations: list[Operation]) -> None:
         first = operations[0]
         where = Location(first.path, pointer=first.path_pointer, document="old")
-        verdicts = [
-            on_removal(
-                f"operation {op.key}",
-                op.node.get("deprecated") is True,
-                _sunset(op.node),
-                self.lifecycle,
-            )
-            for op in operations
-        ]
+        verdicts = [removal_of(f"operation {op.key}", op.node, self.lifecycle) for op in operations]
         early = [v for v in verdicts if v is not None and v.kind == "removed-before-sunset"]
         if early:
             self._add(early[0].kind, f"path {first.path}: {early[0].message}", where)
@@ -177,12 +169,7 @@ class DocumentDiff:
 
     def _removed_operation(self, op: Operation) -> None:
         where = Location(op.path, op.method, pointer=op.pointer, document="old")
-        verdict = on_removal(
-            f"operation {op.key}",
-            op.node.get("deprecated") is True,
-            _sunset(op.node),
-            self.lifecycle,
-        )
+        verdict = removal_of(f"operation {op.key}", op.node, self.lifecycle)
         if verdict is not None:
             self._add(verdict.kind, verdict.message, where)
         else:
@@ -200,14 +187,7 @@ class DocumentDiff:
                 f"operationId changed from {old.operation_id!r} to {new.operation_id!r}",
                 Location(new.path, new.method, pointer=new.pointer + "/operationId"),
             )
-        for verdict in on_change(
-            f"operation {new.key}",
-            old.node.get("deprecated") is True,
-            _sunset(old.node),
-            new.node.get("deprecated") is True,
-            _sunset(new.node),
-            self.lifecycle,
-        ):
+        for verdict in changes_between(f"operation {new.key}", old.node, new.node, self.lifecycle):
             self._add(verdict.kind, verdict.message, where)
         levels = (old.node.get("x-stability-level"), new.node.get("x-stability-level"))
         for op, document, level in ((old, "old", levels[0]), (new, "new", levels[1])):
@@ -326,14 +306,8 @@ class DocumentDiff:
                     f"{_style_text(op_)} -> {_style_text(np_)}",
                     loc,
                 )
-            for verdict in on_change(
-                f"{np_.location} parameter {np_.name!r}",
-                op_.node.get("deprecated") is True,
-                _sunset(op_.node),
-                np_.node.get("deprecated") is True,
-                _sunset(np_.node),
-                self.lifecycle,
-            ):
+            what = f"{np_.location} parameter {np_.name!r}"
+            for verdict in changes_between(what, op_.node, np_.node, self.lifecycle):
                 self._add(verdict.kind, verdict.message, loc)
             if "schema" in op_.node and "schema" in np_.node:
                 self._schema(
@@ -354,9 +328,7 @@ class DocumentDiff:
             document="old",
         )
         what = f"{param.location} parameter {param.name!r}"
-        verdict = on_removal(
-            what, param.node.get("deprecated") is True, _sunset(param.node), self.lifecycle
-        )
+        verdict = removal_of(what, param.node, self.lifecycle)
         if verdict is not None:
             self._add(verdict.kind, verdict.message, where)
         else:
@@ -549,11 +521,6 @@ def _headers_of(
         if isinstance(resolved, dict):
             result[str(name).lower()] = (resolved, at, str(name))
     return result
-
-
-def _sunset(node: dict[str, Any]) -> str | None:
-    value = node.get("x-sunset")
-    return str(value) if value is not None else None
 
 
 def _serialisation(param: Parameter) -> tuple[str, bool]:

@@ -167,3 +167,54 @@ def on_change(
     if old_deprecated and not new_deprecated:
         found.append(Verdict("reactivated", f"{what} is no longer deprecated"))
     return found
+
+
+def sunset_of(node: dict[str, object]) -> str | None:
+    """The ``x-sunset`` an OpenAPI object declares, as text.
+
+    Args:
+        node: An operation, parameter or schema object.
+
+    Returns:
+        The text, or ``None``.
+    """
+    value = node.get("x-sunset")
+    return str(value) if value is not None else None
+
+
+def removal_of(what: str, node: dict[str, object], policy: Lifecycle) -> Verdict | None:
+    """:func:`on_removal` for an object as written.
+
+    Args:
+        what: Names the thing.
+        node: The object in the old document.
+        policy: The policy.
+
+    Returns:
+        As :func:`on_removal`.
+    """
+    return on_removal(what, node.get("deprecated") is True, sunset_of(node), policy)
+
+
+def changes_between(
+    what: str, old: dict[str, object], new: dict[str, object], policy: Lifecycle
+) -> list[Verdict]:
+    """:func:`on_change` for two objects as written.
+
+    Args:
+        what: Names the thing.
+        old: The object in the old document.
+        new: The object in the new document.
+        policy: The policy.
+
+    Returns:
+        As :func:`on_change`.
+    """
+    return on_change(
+        what,
+        old.get("deprecated") is True,
+        sunset_of(old),
+        new.get("deprecated") is True,
+        sunset_of(new),
+        policy,
+    )

@@ -53,6 +53,10 @@ SUBSCHEMA_KEYWORDS = (
 """Keywords whose value is one schema that narrows like the schema itself."""
 SUBSCHEMA_MAPS = ("patternProperties", "dependentSchemas")
 """Keywords whose value maps names to schemas that narrow like the schema itself."""
+TRAVERSED = frozenset(
+    (*SUBSCHEMA_KEYWORDS, "not", *SUBSCHEMA_MAPS, "prefixItems", "dependentRequired")
+)
+"""Keywords compared inside (as edges, or structurally), never as text."""
 RESTRICTING_KEYWORDS = (
     "not",
     "if",

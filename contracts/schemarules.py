@@ -13,27 +13,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from contracts.schema import BOUND_KEYS_MAX, BOUND_KEYS_MIN, Facts
+from contracts.schema import BOUND_KEYS_MAX, BOUND_KEYS_MIN, TRAVERSED, Facts
 from contracts.schemachange import SchemaChange
 
 _WIRE_TEXT = ("integer", "number", "boolean")
-TRAVERSED = frozenset(
-    (
-        "then",
-        "else",
-        "contains",
-        "propertyNames",
-        "unevaluatedItems",
-        "unevaluatedProperties",
-        "contentSchema",
-        "not",
-        "patternProperties",
-        "dependentSchemas",
-        "prefixItems",
-        "dependentRequired",
-    )
-)
-"""Keywords compared inside (as edges, or structurally), never as text."""
 
 
 def request_rules(old: Facts, new: Facts, text: bool) -> list[SchemaChange]:
