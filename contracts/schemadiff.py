@@ -43,6 +43,7 @@ from contracts.schemarules import (
     request_rules,
     response_rules,
 )
+from contracts.unions import Tags, match, member_labels, named, types_meet, types_text
 
 __all__ = ["Direction", "PairKey", "SchemaChange", "SchemaGraph", "field_name"]
 
@@ -310,9 +311,9 @@ class SchemaGraph:
         of, nf = pair.old, pair.new
         olds = self.old.members(of) if of.alternatives else [of]
         news = self.new.members(nf) if nf.alternatives else [nf]
-        old_labels, new_labels = _labels(of, len(olds)), _labels(nf, len(news))
-        old_tags = _Tags(self.old, olds)
-        new_tags = _Tags(self.new, news)
+        old_labels, new_labels = member_labels(of, len(olds)), member_labels(nf, len(news))
+        old_tags = Tags(self.old, olds)
+        new_tags = Tags(self.new, news)
         request = pair.direction == "request"
         covered, covering = (olds, news) if request else (news, olds)
         covered_labels, covering_labels = (
@@ -320,7 +321,7 @@ class SchemaGraph:
         )
         covered_tags, covering_tags = (old_tags, new_tags) if request else (new_tags, old_tags)
         # A named member with no namesake is not taken over by a member that has one.
-        names = {label for label in covered_labels if _named(label)}
+        names = {label for label in covered_labels if named(label)}
         claimed = {i for i, label in enumerate(covering_labels) if label in names}
         # Wrapped into a oneOf: a value two members accept is now refused. (Between two
         # oneOfs, overlaps may be old news, which comparing across documents cannot tell.)
@@ -328,13 +329,13 @@ class SchemaGraph:
         used: set[int] = set()
         for index, member in enumerate(covered):
             label = covered_labels[index]
-            compatible = [i for i, c in enumerate(covering) if _types_meet(member, c)]
-            if _named(label) and label not in covering_labels:
+            compatible = [i for i, c in enumerate(covering) if types_meet(member, c)]
+            if named(label) and label not in covering_labels:
                 compatible = [i for i in compatible if i not in claimed]
             if not compatible:
                 pair.changes.append(_unmatched(pair.direction, Slot(label, member, [], False)))
                 continue
-            primary = _match(
+            primary = match(
                 index, covered_labels, covering_labels, covered_tags, covering_tags, compatible
             )
             # oneOf rejects a value two members accept: compare with every member then.
@@ -503,98 +504,8 @@ def _unmatched(direction: Direction, slot: Slot) -> SchemaChange:
     return SchemaChange(
         kind,
         (),
-        f"{text} {slot.label} ({_types(slot.member)}); no alternative on the other side matches it",
+        f"{text} {slot.label} ({types_text(slot.member)}); no alternative on the other side "
+        "matches it",
         slot.member.pointer,
         document,
     )
-
-
-# -- matching members ----------------------------------------------------------------------
-
-
-def _types(facts: Facts) -> str:
-    return ", ".join(sorted(facts.types)) if facts.types else "any type"
-
-
-def _types_meet(a: Facts, b: Facts) -> bool:
-    if a.types is None or b.types is None:
-        return True
-    if a.types & b.types:
-        return True
-    return bool({"integer", "number"} <= (a.types | b.types) and "number" in (a.types | b.types))
-
-
-def _labels(union: Facts, count: int) -> list[str]:
-    """Names of a union's members (their components), or of a plain schema."""
-    if not union.alternatives:
-        return [_component_of(union.pointer) or "the schema"]
-    labels = []
-    for index, ref in enumerate(union.alternatives[:count]):
-        labels.append(ref.component or f"{union.union}[{index}]")
-    return labels
-
-
-def _component_of(pointer: str) -> str | None:
-    prefix = "/components/schemas/"
-    if pointer.startswith(prefix) and "/" not in pointer[len(prefix) :]:
-        return pointer[len(prefix) :].replace("~1", "/").replace("~0", "~")
-    return None
-
-
-def _named(label: str) -> bool:
-    return "[" not in label and label != "the schema"
-
-
-def _match(
-    index: int,
-    labels: list[str],
-    other_labels: list[str],
-    tags: _Tags,
-    other_tags: _Tags,
-    compatible: list[int],
-) -> int | None:
-    """The member on the other side that member ``index`` most likely became."""
-    label = labels[index]
-    if _named(label):
-        for i in compatible:
-            if other_labels[i] == label:
-                return i
-    if tags[index]:
-        for i in compatible:
-            if other_tags[i] == tags[index]:
-                return i
-    if len(labels) == len(other_labels) and index in compatible:
-        return index
-    if len(compatible) == 1 and not (_named(label) and _named(other_labels[compatible[0]])):
-        return compatible[0]
-    return None
-
-
-class _Tags:
-    """Members' constant-valued properties as text (a discriminator in all but name),
-    read from the schemas as written and only when a name does not settle the match."""
-
-    def __init__(self, reader: SchemaReader, members: list[Facts]) -> None:
-        self.reader = reader
-        self.members = members
-        self._done: dict[int, str] = {}
-
-    def __getitem__(self, index: int) -> str:
-        found = self._done.get(index)
-        if found is None:
-            found = self._done[index] = self._tag(self.members[index])
-        return found
-
-    def _tag(self, member: Facts) -> str:
-        parts = []
-        document = self.reader.document
-        for name in sorted(member.properties):
-            ref = member.properties[name]
-            node, _ = document.resolve(ref.node, ref.pointer)
-            if not isinstance(node, dict):
-                continue
-            if "const" in node:
-                parts.append(f"{name}={node['const']!r}")
-            elif isinstance(node.get("enum"), list) and len(node["enum"]) == 1:
-                parts.append(f"{name}={node['enum'][0]!r}")
-        return "&".join(parts)
