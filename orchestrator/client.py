@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from orchestrator.effects import NOW, Call, Sleep, Workflow
-from orchestrator.errors import CallError, CircuitOpen, Retryable, Throttled
+from orchestrator.effects import NOW, Call, Publish, Sleep, Workflow
+from orchestrator.errors import CallError, CircuitOpen, Retryable, Throttled, Unavailable
 from orchestrator.resilience import Breaker, Policy, RetryPolicy, backoff
 
 __all__ = ["Client"]
@@ -58,6 +58,7 @@ class Client:
         *,
         write: bool = True,
         retry: RetryPolicy | None = None,
+        correlation: str | None = None,
     ) -> Workflow:
         """Call ``system.operation`` until it succeeds or the retry budget is spent.
 
@@ -69,6 +70,7 @@ class Client:
             params: The request fields.
             write: Whether the call changes state (writes carry idempotency keys).
             retry: Retry policy; the client's forward policy by default.
+            correlation: The deal the call belongs to (default: ``workflow_id``).
 
         Returns:
             The response body (via ``yield from``).
@@ -85,6 +87,7 @@ class Client:
         name = f"{workflow_id}:{step}"
         key = name if write and policy.idempotency_keys else None
         breaker = self.breakers.get(system) or self.breaker(system)
+        correlation = correlation or workflow_id
         attempt = 0
         unknown = False  # has any attempt timed out, so that the write may have happened?
         while True:
@@ -97,7 +100,9 @@ class Client:
                     if not breaker.allow(now):
                         closed_in = breaker.retry_at() - now
                         raise CircuitOpen(system, operation, 0, "CIRCUIT_OPEN")
-                result = yield new_call(Call, (system, operation, params, key, timeout, attempt))
+                result = yield new_call(
+                    Call, (system, operation, params, key, timeout, attempt, correlation)
+                )
             except CallError as exc:
                 unknown = unknown or exc.maybe_committed
                 retryable = isinstance(exc, Retryable)
@@ -118,3 +123,30 @@ class Client:
             delay = backoff(retry, attempt, name, retry_after)
             # An open circuit lets nothing through before its cool-down is over.
             yield Sleep(delay if closed_in is None or closed_in < delay else closed_in)
+
+    def publish(
+        self, topic: str, key: str, payload: Mapping[str, Any], correlation: str | None = None
+    ) -> Workflow:
+        """Publish an event, retrying while the broker is down (a sub-workflow).
+
+        Args:
+            topic: The event's topic.
+            key: Its partition key.
+            payload: Its body.
+            correlation: The deal it belongs to (default: ``key``).
+
+        Raises:
+            Unavailable: The broker stayed down past ``policy.publish_retry``.
+        """
+        effect = Publish(topic, key, payload, correlation or key)
+        retry = self.policy.publish_retry
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                yield effect
+                return
+            except Unavailable:
+                if attempt >= retry.max_attempts:
+                    raise
+            yield Sleep(backoff(retry, attempt, f"publish:{topic}:{key}"))

@@ -22,6 +22,7 @@ __all__ = [
     "CircuitOpen",
     "Conflict",
     "ContractViolation",
+    "PoisonMessage",
     "Rejected",
     "Retryable",
     "Throttled",
@@ -110,6 +111,13 @@ class Conflict(CallError):
 
 class ContractViolation(CallError):
     """The response did not match the vendor's documented contract."""
+
+
+class PoisonMessage(Exception):
+    """An event whose payload fails its schema: redelivering it can never help.
+
+    The broker puts it in the dead-letter queue at once, with this reason.
+    """
 
 
 def classify(

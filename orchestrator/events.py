@@ -14,20 +14,33 @@ from typing import Any, Final, NamedTuple
 from orchestrator.effects import Workflow
 
 __all__ = [
+    "ONBOARDING_COMPLETED",
     "ORDER_ABANDONED",
     "ORDER_ACCEPTED",
+    "ORDER_COMMITTED",
     "ORDER_COMPENSATED",
     "ORDER_ESCALATED",
     "ORDER_FAILED",
     "ORDER_LIVE",
     "ORDER_REJECTED",
+    "ORDER_REVOKED",
+    "WEBHOOK_TOPICS",
     "XREF_STALE",
     "Handler",
     "Message",
+    "Subscription",
+    "webhook_topic",
 ]
 
+ORDER_COMMITTED: Final = "order.committed"
+"""Sales has its commitment. In most patterns that is the ERP accepting the order; in
+the outbox pattern it is the order store's local commit, before the ERP knows."""
 ORDER_ACCEPTED: Final = "order.accepted"
-"""The ERP accepted the sales order: the commercial commitment sales sees."""
+"""The ERP accepted the sales order."""
+ORDER_REVOKED: Final = "order.revoked"
+"""A commitment sales was given is withdrawn: the ERP refused the order afterwards."""
+ONBOARDING_COMPLETED: Final = "onboarding.completed"
+"""The support desk resolved the onboarding case, as its webhook told us."""
 ORDER_LIVE: Final = "order.live"
 """Accepted, billed, provisioned, onboarding opened and first invoice posted."""
 ORDER_COMPENSATED: Final = "order.compensated"
@@ -44,21 +57,57 @@ XREF_STALE: Final = "account.xref_stale"
 """The CRM account's cross-reference could not be written back; a person must."""
 
 
+WEBHOOK_TOPICS: Final = {
+    "billing": "billing.webhook",
+    "provisioning": "provisioning.webhook",
+    "support": "support.webhook",
+    "crm": "crm.outbound",
+}
+"""The channel each vendor's webhooks (Salesforce: outbound messages) arrive on."""
+
+
+def webhook_topic(system: str) -> str:
+    """The topic a vendor's webhooks arrive on."""
+    return WEBHOOK_TOPICS[system]
+
+
 class Message(NamedTuple):
     """One delivery of an event to a consumer.
 
     Attributes:
         topic: The event's topic.
-        key: The partition key (the deal id).
+        key: The partition key (the deal id, or the entity a webhook is about).
         payload: The event body.
         attempt: 1 on first delivery, higher on redelivery.
+        id: The event's id (the same on every delivery of it).
+        headers: Transport headers, e.g. a webhook's signature.
     """
 
     topic: str
     key: str
     payload: Mapping[str, Any]
     attempt: int = 1
+    id: str = ""
+    headers: Mapping[str, str] = {}
 
 
 Handler = Callable[[Message], Workflow]
-"""Event-triggered work: a workflow started per delivered message."""
+"""Event-triggered work: a workflow started per delivered message. Its return value,
+if a string, is the delivery's outcome as the consumer saw it (``"applied"``,
+``"duplicate"``, ``"stale"``, ``"refused"``), which the runtime counts."""
+
+
+class Subscription(NamedTuple):
+    """A consumer group: ``handler`` runs for every event of ``topic``.
+
+    Several groups may read one topic, each getting every event once (at least).
+
+    Attributes:
+        topic: The topic read.
+        group: The group's name, unique in the pattern (its metrics go by it).
+        handler: The work per delivered message.
+    """
+
+    topic: str
+    group: str
+    handler: Handler

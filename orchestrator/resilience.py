@@ -73,6 +73,13 @@ class Policy:
         idempotency_keys: Send an idempotency key with every write.
         compensation: Undo the committed prefix when a saga fails.
         bulkhead: Honor ``max_in_flight``.
+        dedupe: Receivers drop an event whose id they have seen (anti-pattern
+            switch: ``False`` applies every delivery).
+        ordering: Receivers apply an update only if its version is newer than the
+            target's (anti-pattern switch: ``False`` lets the last delivery win).
+        publish_retry: Retries of publishing an event while the broker is down.
+        webhook_secrets: System -> the secret its webhooks are signed with.
+        webhook_tolerance: Seconds a webhook signature's timestamp may be old.
     """
 
     timeout: float = 10.0
@@ -85,6 +92,13 @@ class Policy:
     idempotency_keys: bool = True
     compensation: bool = True
     bulkhead: bool = True
+    dedupe: bool = True
+    ordering: bool = True
+    publish_retry: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(max_attempts=30, base=1.0, cap=60.0)
+    )
+    webhook_secrets: dict[str, str] = field(default_factory=dict)
+    webhook_tolerance: float = 300.0
 
 
 def jitter_fraction(key: str, attempt: int) -> float:

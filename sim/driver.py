@@ -16,16 +16,17 @@ The loop is written flat, with no sub-process per call: this is the hot path.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import simpy
 
 from orchestrator.effects import Call, Now, Publish, Sleep, Workflow
-from orchestrator.errors import Retryable, Throttled, TimeoutUnknown, classify
+from orchestrator.errors import CallError, Retryable, Throttled, TimeoutUnknown, classify
 from sim.bulkhead import Bulkhead
 from sim.faults import Faults
+from sim.journal import Journal
 from sim.trace import Trace
 
 __all__ = ["Drop", "Line", "Runtime", "Sink"]
@@ -60,7 +61,11 @@ class Sink(Protocol):
     """Where published events go; the broker is one."""
 
     def publish(self, effect: Publish, now: float) -> None:
-        """Accept one event at simulated time ``now``."""
+        """Accept one event at simulated time ``now``.
+
+        Raises:
+            Retryable: The sink cannot take events now (the broker is down).
+        """
 
 
 class Drop:
@@ -89,16 +94,32 @@ class Runtime:
         lines: Mapping[str, Line],
         sink: Sink | None = None,
         trace: Trace | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.env = env
         self.lines = dict(lines)
         self.sink: Sink = sink or Drop()
         self.trace = trace or Trace()
+        self.journal = journal
+        self.on_crash: Callable[[CallError, str | None], None] | None = None
         self.sleeps = 0
 
-    def start(self, workflow: Workflow) -> simpy.Process:
-        """Run ``workflow`` as a new SimPy process."""
-        return self.env.process(self.run(workflow))
+    def start(self, workflow: Workflow, correlation: str | None = None) -> simpy.Process:
+        """Run ``workflow`` as a new SimPy process.
+
+        A ``CallError`` the workflow lets escape goes to ``on_crash`` (with
+        ``correlation``, the deal it was for) instead of stopping the simulation.
+        """
+        return self.env.process(self._guarded(workflow, correlation))
+
+    def _guarded(self, workflow: Workflow, correlation: str | None) -> Process:
+        try:
+            return (yield from self.run(workflow))
+        except CallError as error:
+            if self.on_crash is None:
+                raise
+            self.on_crash(error, correlation)
+            return None
 
     def run(self, workflow: Workflow) -> Process:
         """Drive ``workflow`` to its end; a SimPy process body (use ``yield from``).
@@ -108,6 +129,7 @@ class Runtime:
         """
         env = self.env
         lines = self.lines
+        journal = self.journal
         times, labels, statuses = self.trace.columns
         at, label, code = times.append, labels.append, statuses.append
         send = workflow.send
@@ -154,6 +176,8 @@ class Runtime:
                     bulkhead.release()
                 at(now)
                 label(effect.key or effect.operation)
+                if journal is not None:
+                    journal.call(now, effect, 0 if lost else status, env.now - now)
                 if lost:
                     code(0)
                     line.errors += 1
@@ -180,8 +204,13 @@ class Runtime:
             elif kind is Publish:
                 at(env.now)
                 label(f"{effect.topic} {effect.key}")
+                try:
+                    self.sink.publish(effect, env.now)
+                except Retryable as refused:  # the broker is down: the producer copes
+                    code(503)
+                    error = refused
+                    continue
                 code(1)
-                self.sink.publish(effect, env.now)
                 value = None
             else:
                 error = TypeError(f"a workflow yielded {effect!r}, which is not an effect")

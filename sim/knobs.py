@@ -16,13 +16,19 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from orchestrator.resilience import RetryPolicy
+
 __all__ = [
+    "Backoff",
+    "BillingKnobs",
     "Duration",
     "Latency",
     "Outage",
+    "Payments",
     "RateLimit",
     "Strict",
     "SystemKnobs",
+    "Webhooks",
     "parse_duration",
 ]
 
@@ -122,6 +128,59 @@ class Latency(Strict):
         return self.p50
 
 
+class Backoff(Strict):
+    """Exponential backoff: ``{base: 30s, multiplier: 2, cap: 15m, jitter: equal}``."""
+
+    base: Duration = 0.5
+    multiplier: Annotated[float, Field(ge=1)] = 2.0
+    cap: Duration = 30.0
+    jitter: Literal["none", "full", "equal"] = "full"
+
+    def build(self) -> RetryPolicy:
+        """The orchestrator's ``RetryPolicy`` with these delays."""
+        return RetryPolicy(**self.model_dump())
+
+
+class Webhooks(Strict):
+    """How a vendor delivers its webhooks (Salesforce: outbound messages).
+
+    Attributes:
+        latency: From the change to the delivery.
+        duplicate_rate: Share of events delivered twice.
+        ordered: Whether one entity's events arrive in order (vendors rarely promise).
+        retry: The vendor's backoff between deliveries our receiver refused.
+        give_up_after: The vendor stops retrying an event this long after it
+            happened, and drops it (Stripe: 3 days; Salesforce: 24 hours).
+        bad_signature_rate: Share of deliveries whose signature does not hold
+            (a rotated secret, a proxy that rewrote the body).
+        secret: The shared signing secret (billing signs; others do not).
+    """
+
+    latency: Latency = Latency(fixed=1.0)
+    duplicate_rate: Rate = 0.0
+    ordered: bool = False
+    retry: Backoff = Backoff(base=60.0, cap=3600.0, jitter="equal")
+    give_up_after: Annotated[Duration, Field(gt=0)] = 3 * 86400.0
+    bad_signature_rate: Rate = 0.0
+    secret: Annotated[str, Field(min_length=1)] = "whsec_sandbox"
+
+
+class Payments(Strict):
+    """How billing collects its invoices: when, how often it fails, and dunning.
+
+    Attributes:
+        delay: From an invoice's creation to its first charge.
+        failure_rate: Share of charges that fail.
+        retry_every: Time between charges of a failed invoice.
+        max_attempts: Charges before the subscription is cancelled.
+    """
+
+    delay: Latency = Latency(p50=3600.0, p99=86400.0)
+    failure_rate: Rate = 0.0
+    retry_every: Annotated[Duration, Field(gt=0)] = 86400.0
+    max_attempts: Annotated[int, Field(ge=1)] = 4
+
+
 class Outage(Strict):
     """A window when a system is down, degraded or read-only.
 
@@ -165,6 +224,7 @@ class SystemKnobs(Strict):
             ``SSS_REQUEST_LIMIT_EXCEEDED`` (NetSuite style), not 429.
         outages: Windows of downtime, degradation or read-only mode.
         idempotency_ttl: How long the vendor remembers an idempotency key.
+        webhooks: How it sends webhooks; None: it sends none.
     """
 
     latency: Latency = Latency(fixed=0.1)
@@ -175,6 +235,7 @@ class SystemKnobs(Strict):
     concurrency: Annotated[int, Field(ge=1)] | None = None
     outages: list[Outage] = []
     idempotency_ttl: Duration = 86400.0
+    webhooks: Webhooks | None = None
 
     @model_validator(mode="after")
     def _rates_fit(self) -> Self:
@@ -184,3 +245,9 @@ class SystemKnobs(Strict):
                 "per call; lower one of them"
             )
         return self
+
+
+class BillingKnobs(SystemKnobs):
+    """Billing's knobs, and how it collects payment (``payments``; None: it does not)."""
+
+    payments: Payments | None = None

@@ -16,13 +16,16 @@ from typing import Any
 import numpy as np
 
 from orchestrator.events import (
+    ONBOARDING_COMPLETED,
     ORDER_ABANDONED,
     ORDER_ACCEPTED,
+    ORDER_COMMITTED,
     ORDER_COMPENSATED,
     ORDER_ESCALATED,
     ORDER_FAILED,
     ORDER_LIVE,
     ORDER_REJECTED,
+    ORDER_REVOKED,
     XREF_STALE,
 )
 from sim.broker import DEAD_LETTERED
@@ -36,6 +39,7 @@ ENDINGS = {
     ORDER_REJECTED: "rejected",
     ORDER_FAILED: "failed",
     ORDER_ABANDONED: "abandoned",
+    ORDER_REVOKED: "revoked",
     DEAD_LETTERED: "escalated",
 }
 """Terminal topic -> how the deal ended."""
@@ -64,6 +68,8 @@ class Recorder:
         cycle_time: Seconds from close to live, per live deal.
         ended_uncommitted: Deals that ended without their order ever accepted.
         stale_xrefs: Cross-references that could not be written back.
+        onboarding: Seconds from close to the onboarding case resolved, as the
+            support desk's webhook reported it (when it sends webhooks).
     """
 
     sla_live: float
@@ -77,6 +83,7 @@ class Recorder:
     committed_in_sla: int = 0
     ended_uncommitted: int = 0
     stale_xrefs: int = 0
+    onboarding: array[float] = field(default_factory=lambda: array("d"))
 
     def close(self, deal_id: str, now: float) -> None:
         """A deal closed in the CRM at ``now``."""
@@ -89,13 +96,19 @@ class Recorder:
         if topic == XREF_STALE:
             self.stale_xrefs += 1
             return
-        if topic == ORDER_ACCEPTED:
+        if topic in (ORDER_ACCEPTED, ORDER_COMMITTED):
             if key in pending and pending[key] is None:
-                pending[key] = now
-                latency = now - self.closed_at[key]
+                # The outbox commits locally: the event carries the moment it did.
+                at = payload.get("committedAt", now) if topic == ORDER_COMMITTED else now
+                pending[key] = at
+                latency = at - self.closed_at[key]
                 self.commitment_latency.append(latency)
                 if latency <= self.sla_commitment:
                     self.committed_in_sla += 1
+            return
+        if topic == ONBOARDING_COMPLETED:
+            if key in self.closed_at:
+                self.onboarding.append(now - self.closed_at[key])
             return
         ending = ENDINGS.get(topic)
         if ending is None or key not in pending:
@@ -112,7 +125,8 @@ class Recorder:
     def summary(self, now: float) -> dict[str, Any]:
         """Deal-level metrics as of simulated time ``now``."""
         counts = dict.fromkeys(
-            ("completed", "compensated", "escalated", "rejected", "failed", "abandoned"), 0
+            ("completed", "compensated", "escalated", "rejected", "failed", "abandoned", "revoked"),
+            0,
         )
         for ending in self.ended.values():
             counts[ending] += 1
@@ -127,7 +141,11 @@ class Recorder:
         # deadline; a business "no" (credit hold, inactive account) is no breach.
         overdue = sum(1 for deal in self.pending if now - closed_at[deal] > self.sla_live)
         went_wrong = (
-            counts["compensated"] + counts["escalated"] + counts["failed"] + counts["abandoned"]
+            counts["compensated"]
+            + counts["escalated"]
+            + counts["failed"]
+            + counts["abandoned"]
+            + counts["revoked"]
         )
         due = len(self.cycle_time) + went_wrong + overdue
         # Commitment SLA: every deal that asked for a commitment and got an answer
@@ -144,6 +162,7 @@ class Recorder:
             "orders_rejected": counts["rejected"],
             "orders_failed": counts["failed"],
             "orders_abandoned": counts["abandoned"],
+            "commitments_revoked": counts["revoked"],
             "commitments_failed": self.ended_uncommitted + timed_out,
             "cycle_time_s": quantiles(self.cycle_time),
             "commitment_latency_s": quantiles(self.commitment_latency),

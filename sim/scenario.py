@@ -14,15 +14,17 @@ from typing import Annotated, Literal, Self, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from orchestrator.patterns import PATTERNS
-from orchestrator.resilience import BreakerPolicy, Policy, RetryPolicy
-from sim.knobs import Duration, Latency, Rate, Strict, SystemKnobs
+from orchestrator.patterns import NEEDS, PATTERNS, TOPICS
+from orchestrator.resilience import BreakerPolicy, Policy
+from sim.knobs import Backoff, BillingKnobs, Duration, Latency, Rate, Strict, SystemKnobs
 from sim.validation import ScenarioError, read_yaml, validate
 
 __all__ = [
     "SYSTEMS",
+    "VENDORS",
     "Backoff",
     "Broker",
+    "Delivery",
     "Retry",
     "Scenario",
     "ScenarioError",
@@ -30,9 +32,12 @@ __all__ = [
     "load",
 ]
 
-SystemName = Literal["crm", "erp", "billing", "provisioning", "support"]
+SystemName = Literal["crm", "erp", "billing", "provisioning", "support", "oms"]
 SYSTEMS: tuple[SystemName, ...] = get_args(SystemName)
-"""Every system a scenario configures, in report order."""
+"""Every system a scenario configures, in report order (``oms`` is the orchestrator's
+own order store)."""
+VENDORS: tuple[SystemName, ...] = SYSTEMS[:5]
+"""The five vendor systems, without the orchestrator's own store."""
 
 
 class Plan(Strict):
@@ -67,6 +72,8 @@ class Workload(Strict):
         currencies: Currencies accounts trade in.
         plans: Plans sold.
         onboarding_time: Support's work on an onboarding case, once opened.
+        account_changes_per_hour: Edits of CRM accounts (a billing e-mail changes),
+            announced by the CRM's outbound messages when it sends them.
     """
 
     arrivals_per_hour: Annotated[float, Field(gt=0)]
@@ -75,6 +82,7 @@ class Workload(Strict):
     currencies: list[str] = Field(default_factory=lambda: ["USD"], min_length=1)
     plans: list[Plan] = Field(default_factory=lambda: list(DEFAULT_PLANS), min_length=1)
     onboarding_time: Latency = Latency(p50=4 * 3600.0, p99=48 * 3600.0)
+    account_changes_per_hour: Annotated[float, Field(ge=0)] = 0.0
 
 
 class Sla(Strict):
@@ -88,19 +96,6 @@ class Sla(Strict):
 
     order_live: Duration = 4 * 3600.0
     commitment: Duration = 30.0
-
-
-class Backoff(Strict):
-    """Exponential backoff: ``{base: 30s, multiplier: 2, cap: 15m, jitter: equal}``."""
-
-    base: Duration = 0.5
-    multiplier: Annotated[float, Field(ge=1)] = 2.0
-    cap: Duration = 30.0
-    jitter: Literal["none", "full", "equal"] = "full"
-
-    def build(self) -> RetryPolicy:
-        """The orchestrator's ``RetryPolicy`` with these delays."""
-        return RetryPolicy(**self.model_dump())
 
 
 class Retry(Backoff):
@@ -130,6 +125,10 @@ class PolicyKnobs(Strict):
         max_in_flight: Per-system caps that override the system's concurrency.
         idempotency_keys: Send idempotency keys on writes.
         compensation: Compensate failed sagas.
+        dedupe: Webhook receivers drop events they handled (anti-pattern switch).
+        ordering: Receivers apply only newer versions (anti-pattern switch).
+        publish_retry: Retries of publishing while the broker is down.
+        webhook_tolerance: How old a webhook signature's timestamp may be.
     """
 
     timeout: Annotated[Duration, Field(gt=0)] = 10.0
@@ -140,30 +139,97 @@ class PolicyKnobs(Strict):
     max_in_flight: dict[SystemName, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
     idempotency_keys: bool = True
     compensation: bool = True
+    dedupe: bool = True
+    ordering: bool = True
+    publish_retry: Retry = Retry(max_attempts=30, base=1.0, cap=60.0)
+    webhook_tolerance: Annotated[Duration, Field(gt=0)] = 300.0
+
+
+class Delivery(Strict):
+    """One topic's own delivery habits, overriding the broker's (``broker.topics.X``)."""
+
+    latency: Latency | None = None
+    duplicate_rate: Rate | None = None
+    ordered: bool | None = None
+    retention: Annotated[Duration, Field(gt=0)] | None = None
+    consumer_crash_rate: Rate | None = None
+    max_deliveries: Annotated[int, Field(ge=1)] | None = None
+
+
+class BrokerOutage(Strict):
+    """A window in which the broker accepts no events (publishing fails)."""
+
+    start: Duration
+    duration: Annotated[Duration, Field(gt=0)]
+
+    @property
+    def end(self) -> float:
+        """When the window closes."""
+        return self.start + self.duration
 
 
 class Broker(Strict):
-    """The at-least-once broker of event-driven steps.
+    """The at-least-once broker of event-driven steps, and its faults.
 
     Attributes:
         consumers: Workers per consumer group.
         max_deliveries: Deliveries of a failing message before the dead-letter queue.
         redelivery: Backoff between deliveries.
+        latency: From publish to delivery (none: at once).
+        duplicate_rate: Share of events delivered twice.
+        ordered: One key's events are delivered in order, one at a time.
+        retention: An event not handled within this long is lost (none: kept).
+        consumer_crash_rate: Share of deliveries whose consumer crashes after
+            applying and before acknowledging (the event comes again).
+        outages: Windows in which publishing fails.
+        topics: Per topic, overrides of the habits above.
     """
 
     consumers: Annotated[int, Field(ge=1)] = 16
     max_deliveries: Annotated[int, Field(ge=1)] = 12
     redelivery: Backoff = Backoff(base=30.0, cap=900.0, jitter="equal")
+    latency: Latency | None = None
+    duplicate_rate: Rate = 0.0
+    ordered: bool = True
+    retention: Annotated[Duration, Field(gt=0)] | None = None
+    consumer_crash_rate: Rate = 0.0
+    outages: list[BrokerOutage] = Field(default_factory=list)
+    topics: dict[str, Delivery] = Field(default_factory=dict)
+
+    @field_validator("topics")
+    @classmethod
+    def _known_topics(cls, value: dict[str, Delivery]) -> dict[str, Delivery]:
+        for topic in value:
+            if topic not in TOPICS:
+                raise ValueError(
+                    f"unknown topic {topic!r}; expected one of: {', '.join(sorted(TOPICS))}"
+                )
+        return value
+
+
+class OutboxSettings(Strict):
+    """The outbox pattern's relay: how often it polls, how much it takes per poll."""
+
+    relay_every: Annotated[Duration, Field(gt=0)] = 1.0
+    batch: Annotated[int, Field(ge=1)] = 100
+
+
+class Patterns(Strict):
+    """Settings of the patterns that take any."""
+
+    outbox: OutboxSettings = OutboxSettings()
 
 
 class Systems(Strict):
-    """The knobs of each vendor system."""
+    """The knobs of each system; ``oms`` (the orchestrator's own order store) may be
+    ``null`` when no pattern or receiver needs it."""
 
     crm: SystemKnobs = SystemKnobs()
     erp: SystemKnobs = SystemKnobs()
-    billing: SystemKnobs = SystemKnobs()
+    billing: BillingKnobs = BillingKnobs()
     provisioning: SystemKnobs = SystemKnobs()
     support: SystemKnobs = SystemKnobs()
+    oms: SystemKnobs | None = SystemKnobs(latency=Latency(fixed=0.02))
 
 
 class Scenario(Strict):
@@ -187,6 +253,7 @@ class Scenario(Strict):
     systems: Systems = Systems()
     policy: PolicyKnobs = PolicyKnobs()
     broker: Broker = Broker()
+    patterns: Patterns = Patterns()
 
     @field_validator("pattern")
     @classmethod
@@ -195,10 +262,41 @@ class Scenario(Strict):
             raise ValueError(f"expected one of: {', '.join(PATTERNS)}; got {value!r}")
         return value
 
+    @model_validator(mode="after")
+    def _systems_there(self) -> Self:
+        problem = self.missing_systems(self.pattern)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def missing_systems(self, pattern: str) -> str | None:
+        """What ``pattern`` (and the webhook receivers) need that the scenario lacks.
+
+        Returns:
+            The sentence to show, or None when nothing is missing.
+        """
+        if self.systems.oms is not None:
+            return None
+        if "oms" in NEEDS.get(pattern, ()):
+            return (
+                f"pattern {pattern!r} needs systems.oms (the orchestrator's order store), "
+                "which is null; give it knobs, e.g. 'oms: {latency: 20ms}'"
+            )
+        if self.policy.dedupe and self.webhook_senders():
+            return (
+                "webhook receivers need systems.oms to remember the events they handled, "
+                "which is null; give it knobs, or set policy.dedupe: false"
+            )
+        return None
+
+    def webhook_senders(self) -> tuple[str, ...]:
+        """The vendors that send webhooks in this scenario."""
+        return tuple(name for name in VENDORS if self.knobs(name).webhooks is not None)
+
     def knobs(self, system: str) -> SystemKnobs:
-        """The knobs of ``system``."""
-        knobs: SystemKnobs = getattr(self.systems, system)
-        return knobs
+        """The knobs of ``system`` (the defaults for a null ``oms``)."""
+        knobs: SystemKnobs | None = getattr(self.systems, system)
+        return knobs if knobs is not None else SystemKnobs()
 
     def build_policy(self) -> Policy:
         """The orchestrator's ``Policy`` for this scenario."""
@@ -221,6 +319,15 @@ class Scenario(Strict):
             idempotency_keys=knobs.idempotency_keys,
             compensation=knobs.compensation,
             bulkhead=knobs.bulkhead,
+            dedupe=knobs.dedupe,
+            ordering=knobs.ordering,
+            publish_retry=knobs.publish_retry.build(),
+            webhook_secrets={
+                name: hooks.secret
+                for name in VENDORS
+                if (hooks := self.knobs(name).webhooks) is not None
+            },
+            webhook_tolerance=knobs.webhook_tolerance,
         )
 
 

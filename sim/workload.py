@@ -16,7 +16,7 @@ from orchestrator.deal import Deal, Line
 from sim.rng import Streams
 from sim.systems.crm import Account
 
-__all__ = ["Plan", "accounts", "deals"]
+__all__ = ["Plan", "account_changes", "accounts", "deals"]
 
 Plan = tuple[str, str, float, int, int]
 """``(name, sku, unit price, fewest seats, most seats)``."""
@@ -78,3 +78,24 @@ def deals(
             seats = fewest + int(size[i] * (most - fewest + 1))
             lines = (Line(sku, seats, price),)
             yield gap_batch[i], Deal(f"D-{n:06d}", account.id, account.currency, name, lines)
+
+
+def account_changes(
+    streams: Streams, book: Sequence[Account], per_hour: float
+) -> Iterator[tuple[float, str, str]]:
+    """Edits of CRM accounts forever, as ``(gap in seconds, account id, new e-mail)``.
+
+    A Poisson process at ``per_hour``; each edit picks an account uniformly and gives
+    it a new billing e-mail.
+    """
+    gen = streams.get("workload.account_changes")
+    mean_gap = 3600.0 / per_hour
+    n = 0
+    while True:
+        gaps = gen.exponential(mean_gap, 256).tolist()
+        who = gen.integers(0, len(book), 256).tolist()
+        for i in range(256):
+            n += 1
+            account = book[who[i]]
+            user, _, domain = account.email.partition("@")
+            yield gaps[i], account.id, f"{user}+{n}@{domain}"

@@ -15,18 +15,26 @@ from typing import Any
 import simpy
 
 from orchestrator.client import Client
+from orchestrator.effects import Publish
+from orchestrator.errors import CallError
+from orchestrator.events import ORDER_ESCALATED, webhook_topic
 from orchestrator.patterns import Pattern, make
+from orchestrator.receivers import receivers
 from sim.audit import audit
 from sim.broker import Broker
 from sim.bulkhead import Bulkhead
+from sim.delivery import default_channel, topic_channels, webhook_channels
 from sim.driver import Line, Runtime
 from sim.faults import Faults, ScriptedFault, latency_sampler
+from sim.journal import Journal
 from sim.metrics import Recorder, quantiles
 from sim.rng import Streams
 from sim.scenario import Scenario
 from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
+from sim.systems.billing import Payments
+from sim.systems.oms import OrderStore
 from sim.trace import Trace
-from sim.workload import Plan, accounts, deals
+from sim.workload import Plan, account_changes, accounts, deals
 
 __all__ = ["Progress", "World", "drained", "fewer_gc_pauses", "simulate"]
 
@@ -88,6 +96,7 @@ class World:
         pattern: str | None = None,
         script: Mapping[str, Mapping[int, ScriptedFault]] | None = None,
         keep_trace: bool = False,
+        journal: Journal | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
@@ -98,7 +107,7 @@ class World:
         work = scenario.workload
         self.crm = Crm(**self._vendor_args("crm"))
         self.erp = Erp(**self._vendor_args("erp"))
-        self.billing = Billing(**self._vendor_args("billing"))
+        self.billing = Billing(payments=self._payments(), **self._vendor_args("billing"))
         self.provisioning = Provisioning(**self._vendor_args("provisioning"))
         onboarding = streams.draws("support.onboarding", latency_sampler(work.onboarding_time))
         self.support = Support(onboarding=onboarding, **self._vendor_args("support"))
@@ -109,6 +118,10 @@ class World:
             "provisioning": self.provisioning,
             "support": self.support,
         }
+        self.oms: OrderStore | None = None
+        if scenario.systems.oms is not None:
+            self.oms = OrderStore(**self._vendor_args("oms"))
+            self.vendors["oms"] = self.oms
         script = script or {}
         self.lines: dict[str, Line] = {}
         for name, vendor in self.vendors.items():
@@ -118,17 +131,31 @@ class World:
                 Bulkhead(env, cap) if cap else None,
             )
         self.trace = Trace(keep=keep_trace)
-        self.runtime = Runtime(env, self.lines, trace=self.trace)
-        self.broker = Broker(
-            self.runtime, scenario.broker.redelivery.build(), scenario.broker.max_deliveries
-        )
+        self.journal = journal
+        self.runtime = Runtime(env, self.lines, trace=self.trace, journal=journal)
+        self.runtime.on_crash = self._crashed
+        dice = streams.draws("broker.dice", lambda gen, n: gen.random(n))
+        base = default_channel(scenario.broker, streams)
+        self.broker = Broker(self.runtime, base, dice, journal)
+        for topic, channel in topic_channels(scenario, streams, base).items():
+            self.broker.configure(topic, channel)
+        for topic, channel in webhook_channels(scenario, streams, dice).items():
+            self.broker.configure(topic, channel)
         self.runtime.sink = self.broker
         self.recorder = Recorder(scenario.sla.order_live, scenario.sla.commitment)
         self.broker.tap(self.recorder.observe)
         self.client = Client(policy)
-        self.pattern: Pattern = make(pattern or scenario.pattern, self.client)
-        for topic, handler in self.pattern.handlers().items():
-            self.broker.subscribe(topic, handler, scenario.broker.consumers)
+        name = pattern or scenario.pattern
+        settings = getattr(scenario.patterns, name, None)
+        self.pattern: Pattern = make(
+            name, self.client, settings.model_dump() if settings is not None else {}
+        )
+        consumers = scenario.broker.consumers
+        senders = scenario.webhook_senders()
+        for sub in [*self.pattern.subscriptions(), *receivers(self.client, senders)]:
+            self.broker.subscribe(sub.topic, sub.handler, consumers, sub.group)
+        for system in senders:
+            self.vendors[system].outlet = self._outlet(system)
         self.book = accounts(streams, work.accounts, work.currencies, work.inactive_account_rate)
         for account in self.book:
             self.crm.add(account)
@@ -138,6 +165,7 @@ class World:
         self.arriving = True
         self.last_arrival = 0.0
         self.interrupted = False
+        self.crashes: list[str] = []
 
     def _vendor_args(self, system: str) -> dict[str, Any]:
         knobs = self.scenario.knobs(system)
@@ -147,7 +175,51 @@ class World:
             "ledger": self.ledger,
             "idempotency_ttl": knobs.idempotency_ttl,
             "refuse": (lambda: dice() < rate) if rate else None,
+            "later": self._later,
         }
+
+    def _payments(self) -> Payments | None:
+        knobs = self.scenario.systems.billing.payments
+        if knobs is None:
+            return None
+        delay = self.streams.draws("billing.payments.delay", latency_sampler(knobs.delay))
+        dice = self.streams.draws("billing.payments.dice", lambda gen, n: gen.random(n))
+        rate = knobs.failure_rate
+        return Payments(delay, lambda: dice() < rate, knobs.retry_every, knobs.max_attempts)
+
+    def _later(self, delay: float, action: Callable[[float], None]) -> None:
+        """A vendor's clockwork: ``action(now)`` after ``delay`` simulated seconds."""
+        env = self.env
+        env.timeout(max(delay, 0.0)).callbacks.append(lambda _: action(env.now))
+
+    def _outlet(self, system: str) -> Callable[[str, str, dict[str, Any], float], None]:
+        """Where ``system``'s webhooks go: its sender's channel on the broker."""
+        topic = webhook_topic(system)
+        broker, trace = self.broker, self.trace
+        sent = 0
+
+        def send(event_type: str, key: str, data: dict[str, Any], now: float) -> None:
+            nonlocal sent
+            sent += 1
+            payload = {
+                "id": f"evt_{system}_{sent}",
+                "type": event_type,
+                "created": now,
+                "data": data,
+            }
+            trace.add(now, f"{topic} {event_type} {key}", 2)
+            broker.publish(Publish(topic, key, payload, str(data.get("dealId") or key)), now)
+
+        return send
+
+    def _crashed(self, error: CallError, correlation: str | None) -> None:
+        """A workflow gave up with an error no step handled (the broker stayed down
+        past the publish budget): the deal goes to people, as an escalation."""
+        self.crashes.append(f"{correlation}: {error}")
+        if correlation is not None:
+            self.recorder.observe(
+                ORDER_ESCALATED, correlation, {"reason": str(error)}, self.env.now
+            )
 
     def _arrivals(self, limit: int | None) -> Generator[simpy.Event, Any, None]:
         env = self.env
@@ -158,7 +230,7 @@ class World:
         for count, (gap, deal) in enumerate(deals(self.streams, self.book, self.plans, rate), 1):
             yield env.timeout(gap)
             record(deal.id, env.now)
-            start(close(deal))
+            start(close(deal), deal.id)
             if count == limit:
                 break
         self.arriving = False
@@ -188,8 +260,18 @@ class World:
             raise ValueError(f"orders must be at least 1, got {orders}")
         env = self.env
         self.env.process(self._arrivals(orders))
+        for workflow in self.pattern.background():
+            self.runtime.start(workflow)
+        if self.scenario.workload.account_changes_per_hour:
+            self.env.process(self._account_changes())
         with fewer_gc_pauses():
             self._run(env, duration, orders, progress)
+
+    def _account_changes(self) -> Generator[simpy.Event, Any, None]:
+        rate = self.scenario.workload.account_changes_per_hour
+        for gap, account_id, email in account_changes(self.streams, self.book, rate):
+            yield self.env.timeout(gap)
+            self.crm.change(account_id, email, self.env.now)
 
     def _run(
         self,
@@ -239,6 +321,8 @@ class World:
             # onboarding case has a known finish, even past the horizon.
             if case.type == "onboarding" and case.status == "open" and order is not None:
                 onboarding.append(case.resolve_at - closed_at[order.external_id])
+        if self.support.outlet is not None:
+            onboarding = list(recorder.onboarding)  # ended when its webhook was applied
         metrics["onboarding_duration_s"] = quantiles(onboarding)
         findings = audit(
             self.crm,
@@ -266,13 +350,12 @@ class World:
             }
             for name, line in self.lines.items()
         }
-        subs = [s for group in self.broker.subscriptions.values() for s in group]
-        metrics["broker"] = {
-            "published": self.broker.published,
-            "delivered": sum(s.delivered for s in subs),
-            "redelivered": sum(s.redelivered for s in subs),
-            "dead_lettered": len(self.broker.dlq),
-        }
+        metrics["broker"] = self._broker_metrics()
+        metrics["receivers"] = self._receiver_metrics()
+        metrics["signatures_refused"] = sum(
+            r["signatures_refused"] for r in metrics["receivers"].values()
+        )
+        metrics["payment_sync_latency_s"] = quantiles(self._payment_lags())
         return {
             "scenario": self.scenario.name,
             "pattern": self.pattern.name,
@@ -282,6 +365,60 @@ class World:
             "metrics": metrics,
             "trace_hash": self.trace.hexdigest(),
         }
+
+    def _broker_metrics(self) -> dict[str, Any]:
+        broker = self.broker
+        groups = [g for found in broker.groups.values() for g in found]
+        topics = {}
+        for topic in sorted(broker.stats):
+            stats = broker.stats[topic]
+            topics[topic] = {
+                "published": stats.published,
+                "delivered": stats.delivered,
+                "duplicates": stats.duplicates,
+                "redelivered": stats.redelivered,
+                "reordered": stats.reordered,
+                "lost": stats.lost,
+                "dead_lettered": stats.dead_lettered,
+                "lag_s": quantiles(stats.lags),
+            }
+        return {
+            "published": broker.published,
+            "delivered": sum(g.delivered for g in groups),
+            "redelivered": sum(g.redelivered for g in groups),
+            "dead_lettered": len(broker.dlq),
+            "lost": sum(g.lost for g in groups),
+            "topics": topics,
+        }
+
+    def _receiver_metrics(self) -> dict[str, Any]:
+        found = {}
+        for group in (g for groups in self.broker.groups.values() for g in groups):
+            if not group.name.endswith("-receiver"):
+                continue
+            outcomes, failures = group.outcomes, group.failures
+            found[group.name] = {
+                "applied": outcomes.get("applied", 0),
+                "duplicates_absorbed": outcomes.get("duplicate", 0),
+                "stale_discarded": outcomes.get("stale", 0),
+                "skipped": outcomes.get("skipped", 0),
+                "signatures_refused": sum(
+                    n for code, n in failures.items() if code.startswith("SIGNATURE_")
+                ),
+                "lost": group.lost,
+                "dead_lettered": group.dead_lettered,
+            }
+        return dict(sorted(found.items()))
+
+    def _payment_lags(self) -> list[float]:
+        """Seconds from a payment collected in billing to its status applied in the ERP."""
+        lags = []
+        for order in self.erp.orders.values():
+            if order.receivable == "paid" and order.paid_at is not None:
+                applied = order.payment_applied_at
+                if applied is not None:
+                    lags.append(applied - order.paid_at)
+        return lags
 
 
 def simulate(

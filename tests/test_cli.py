@@ -34,7 +34,7 @@ COUNT_METRICS = (
     "dlq_depth",
 )
 SYSTEM_COUNTERS = ("calls", "errors", "retries", "rate_limited", "breaker_opens")
-SYSTEMS = ("crm", "erp", "billing", "provisioning", "support")
+SYSTEMS = ("crm", "erp", "billing", "provisioning", "support", "oms")
 
 BAD_DURATION_FILE = """\
 name: bad

@@ -4,18 +4,20 @@ Sales waits only for what a promise needs (a valid account and an order the ERP
 accepted); everything else follows the ``order.accepted`` event, like a restaurant
 that confirms your table at once and cooks when the kitchen is ready. When billing
 or provisioning is down the promise still stands; the broker redelivers the event
-until the systems recover, and idempotency keys make each redelivery safe.
+until the systems recover, and idempotency keys make each redelivery safe. When the
+ERP is down there is no promise at all: the outbox pattern is the answer to that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from orchestrator.client import Client
 from orchestrator.deal import Deal
-from orchestrator.effects import Publish, Workflow
+from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Retryable
-from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Handler, Message
+from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Message, Subscription
 from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import (
@@ -26,7 +28,7 @@ from orchestrator.workflows.quote_to_cash import (
     restore,
 )
 
-__all__ = ["Hybrid"]
+__all__ = ["Hybrid", "fulfil_accepted"]
 
 
 class Hybrid:
@@ -34,7 +36,7 @@ class Hybrid:
 
     name = "hybrid"
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:
         self.client = client
 
     def close(self, deal: Deal) -> Workflow:
@@ -45,28 +47,37 @@ class Hybrid:
         except CallError as exc:
             yield from settle(saga, deal.id, exc)
             return
-        yield Publish(ORDER_ACCEPTED, deal.id, commitment_payload(done))
+        yield from self.client.publish(ORDER_ACCEPTED, deal.id, commitment_payload(done))
 
-    def handlers(self) -> Mapping[str, Handler]:
+    def subscriptions(self) -> list[Subscription]:
         """``order.accepted`` starts the fulfilment."""
-        return {ORDER_ACCEPTED: self.fulfil}
+        return [Subscription(ORDER_ACCEPTED, "fulfilment", self.fulfil)]
+
+    def background(self) -> list[Workflow]:
+        """Nothing runs in the background."""
+        return []
 
     def fulfil(self, message: Message) -> Workflow:
-        """Fulfil one accepted order; a transient failure goes back to the broker.
+        """Fulfil one accepted order (see :func:`fulfil_accepted`)."""
+        return fulfil_accepted(self.client, message)
 
-        Raises:
-            Retryable: A system stayed down past the per-call retry budget; the
-                broker redelivers the event later (and dead-letters it at last).
-        """
-        done = restore(message.payload)
-        deal_id = done.deal.id
-        saga = Saga(deal_id, self.client)
-        saga.did("order", {"id": done.order_id}, cancel_order)
-        try:
-            invoice = yield from fulfil(self.client, done, saga)
-        except Retryable:
-            raise
-        except CallError as exc:
-            yield from settle(saga, deal_id, exc)
-            return
-        yield Publish(ORDER_LIVE, deal_id, {"orderId": done.order_id, "invoiceId": invoice})
+
+def fulfil_accepted(client: Client, message: Message) -> Workflow:
+    """Fulfil the order an ``order.accepted`` event announces.
+
+    Raises:
+        Retryable: A system stayed down past the per-call retry budget; the broker
+            redelivers the event later (and dead-letters it at last).
+    """
+    done = restore(message.payload)
+    deal_id = done.deal.id
+    saga = Saga(deal_id, client)
+    saga.did("order", {"id": done.order_id}, cancel_order)
+    try:
+        invoice = yield from fulfil(client, done, saga)
+    except Retryable:
+        raise
+    except CallError as exc:
+        yield from settle(saga, deal_id, exc)
+        return
+    yield from client.publish(ORDER_LIVE, deal_id, {"orderId": done.order_id, "invoiceId": invoice})

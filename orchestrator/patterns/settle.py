@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from orchestrator.effects import Publish, Workflow
+from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Rejected
 from orchestrator.events import (
     ORDER_ABANDONED,
@@ -23,16 +23,17 @@ def settle(saga: Saga, deal_id: str, error: CallError) -> Workflow:
     compensation is switched off; otherwise nothing had committed, and the deal
     was rejected (a business "no") or failed (systems down).
     """
+    publish = saga.client.publish
     if saga.done and not saga.client.policy.compensation:
-        yield Publish(ORDER_ABANDONED, deal_id, {"reason": str(error)})
+        yield from publish(ORDER_ABANDONED, deal_id, {"reason": str(error)})
         return
     try:
         undone = yield from saga.compensate()
     except Escalated as exc:
-        yield Publish(ORDER_ESCALATED, deal_id, {"reason": exc.reason, "cause": str(error)})
+        yield from publish(ORDER_ESCALATED, deal_id, {"reason": exc.reason, "cause": str(error)})
         return
     if undone:
         topic = ORDER_COMPENSATED
     else:
         topic = ORDER_REJECTED if isinstance(error, Rejected) else ORDER_FAILED
-    yield Publish(topic, deal_id, {"reason": str(error)})
+    yield from publish(topic, deal_id, {"reason": str(error)})

@@ -8,12 +8,13 @@ down system holds up (or loses) every commitment behind it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from orchestrator.client import Client
 from orchestrator.deal import Deal
-from orchestrator.effects import Publish, Workflow
+from orchestrator.effects import Workflow
 from orchestrator.errors import CallError
-from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Handler
+from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Subscription
 from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import commit, fulfil
@@ -26,7 +27,7 @@ class SyncChain:
 
     name = "sync_chain"
 
-    def __init__(self, client: Client) -> None:
+    def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:
         self.client = client
 
     def close(self, deal: Deal) -> Workflow:
@@ -38,9 +39,14 @@ class SyncChain:
         except CallError as exc:
             yield from settle(saga, deal.id, exc)
             return
-        yield Publish(ORDER_ACCEPTED, deal.id, {"orderId": done.order_id})
-        yield Publish(ORDER_LIVE, deal.id, {"orderId": done.order_id, "invoiceId": invoice})
+        publish = self.client.publish
+        yield from publish(ORDER_ACCEPTED, deal.id, {"orderId": done.order_id})
+        yield from publish(ORDER_LIVE, deal.id, {"orderId": done.order_id, "invoiceId": invoice})
 
-    def handlers(self) -> Mapping[str, Handler]:
+    def subscriptions(self) -> list[Subscription]:
         """No event-triggered work: everything happened in ``close``."""
-        return {}
+        return []
+
+    def background(self) -> list[Workflow]:
+        """Nothing runs in the background."""
+        return []

@@ -18,12 +18,20 @@ from typing import Any, NamedTuple
 
 from orchestrator.client import Client
 from orchestrator.deal import Deal
-from orchestrator.effects import Publish, Workflow
+from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Rejected
 from orchestrator.events import XREF_STALE
 from orchestrator.saga import Saga
 
-__all__ = ["Commitment", "commit", "commitment_payload", "fulfil", "restore"]
+__all__ = [
+    "Commitment",
+    "accept_order",
+    "commit",
+    "commitment_payload",
+    "fulfil",
+    "restore",
+    "validate_account",
+]
 
 
 class Commitment(NamedTuple):
@@ -52,14 +60,42 @@ def commit(client: Client, deal: Deal, saga: Saga) -> Workflow:
         Rejected: The account is not active, or the ERP's credit check said no.
         Retryable: A system stayed unavailable past the retry budget.
     """
-    wf = deal.id
+    account = yield from validate_account(client, deal)
+    customer_id, order_id = yield from accept_order(client, deal, account, saga)
+    return Commitment(deal, account, customer_id, order_id)
+
+
+def validate_account(client: Client, deal: Deal) -> Workflow:
+    """Read the deal's CRM account; only an active account may buy.
+
+    Returns:
+        The account as read (via ``yield from``).
+
+    Raises:
+        Rejected: The account is not active.
+    """
     account = yield from client.call(
-        wf, "account", "crm", "getAccount", {"id": deal.account_id}, write=False
+        deal.id, "account", "crm", "getAccount", {"id": deal.account_id}, write=False
     )
     if account["status"] != "active":
         raise Rejected("crm", "getAccount", 422, "ACCOUNT_NOT_ACTIVE")
+    return account
+
+
+def accept_order(
+    client: Client, deal: Deal, account: Mapping[str, Any], saga: Saga
+) -> Workflow:
+    """Find or create the ERP customer, then have the ERP accept the sales order.
+
+    Returns:
+        ``(customer id, order id)`` (via ``yield from``).
+
+    Raises:
+        Rejected: The ERP's credit check said no.
+        Retryable: The ERP stayed unavailable past the retry budget.
+    """
     customer = yield from client.call(
-        wf,
+        deal.id,
         "customer",
         "erp",
         "upsertCustomer",
@@ -86,7 +122,7 @@ def commit(client: Client, deal: Deal, saga: Saga) -> Workflow:
         },
         cancel_order,
     )
-    return Commitment(deal, account, customer["id"], order["id"])
+    return customer["id"], order["id"]
 
 
 def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
@@ -115,7 +151,9 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             "plan": deal.plan,
             "quantity": deal.seats,
             "currency": deal.currency,
+            "amount": deal.total,
             "salesOrderId": done.order_id,
+            "dealId": deal.id,
         },
         cancel_subscription,
     )
@@ -128,6 +166,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             "subscriptionId": sub["id"],
             "plan": deal.plan,
             "seats": deal.seats,
+            "dealId": deal.id,
         },
         revoke_entitlement,
     )
@@ -140,6 +179,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             "type": "onboarding",
             "subject": f"Onboard {account['name']} ({deal.plan})",
             "salesOrderId": done.order_id,
+            "dealId": deal.id,
         },
         close_case,
     )
@@ -170,7 +210,8 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
                 },
             )
         except CallError as exc:
-            yield Publish(XREF_STALE, deal.id, {"accountId": account["id"], "reason": str(exc)})
+            stale = {"accountId": account["id"], "reason": str(exc)}
+            yield from client.publish(XREF_STALE, deal.id, stale)
     return invoice["id"]
 
 

@@ -17,11 +17,16 @@ import itertools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-__all__ = ["Ledger", "Reply", "Vendor", "VendorError"]
+__all__ = ["Later", "Ledger", "Outlet", "Reply", "Vendor", "VendorError", "Versioned"]
 
 R = TypeVar("R")
 Reply = tuple[int, dict[str, Any]]
 """A response: status code and JSON-like body."""
+Outlet = Callable[[str, str, dict[str, Any], float], None]
+"""Where a vendor's webhooks go: ``(event type, entity key, data, now)``."""
+Later = Callable[[float, Callable[[float], None]], None]
+"""Runs ``action(now)`` after ``delay`` simulated seconds: a vendor's own clockwork
+(a payment collected tomorrow, a case the desk resolves in four hours)."""
 
 DAY = 86400.0
 
@@ -34,6 +39,43 @@ class VendorError(Exception):
         self.status = status
         self.code = code
         self.message = message or code
+
+
+class Versioned:
+    """The versions a record took from its sources, applied only when newer.
+
+    A record that copies a field from another system (a payment status from billing,
+    a company name from the CRM) remembers the source version it holds per field,
+    and every version it ever applied (``applied``), so the per-entity ordering
+    property can be read off the record: an update older than one applied before
+    it must never have been applied.
+    """
+
+    __slots__ = ("applied", "versions")
+
+    def __init__(self) -> None:
+        self.versions: dict[str, int] = {}
+        self.applied: list[tuple[str, int]] = []
+
+    def apply(self, source: str, version: int, if_newer: bool) -> None:
+        """Take ``version`` of ``source``'s data.
+
+        Args:
+            source: Which source field, e.g. ``"crm.account"``.
+            version: The source's version of it.
+            if_newer: Refuse a version not newer than the one held (a conditional
+                write); ``False`` lets the last writer win.
+
+        Raises:
+            VendorError: 409 ``STALE_VERSION`` when refused.
+        """
+        held = self.versions.get(source, 0)
+        if if_newer and version <= held:
+            raise VendorError(
+                409, "STALE_VERSION", f"holds version {held} of {source}, got {version}"
+            )
+        self.versions[source] = version
+        self.applied.append((source, version))
 
 
 class Ledger:
@@ -61,6 +103,8 @@ class Vendor:
             (a key is kept for ``idempotency_ttl``, then forgotten).
         refuse: Asked once per business check (credit check, payment method);
             True means the vendor says no. Drawn from the scenario's rejection rate.
+        outlet: Where its webhooks go; None: it sends none.
+        later: Its clockwork (see :data:`Later`); None: nothing happens by itself.
         key_conflicts: How many requests reused a key with other parameters.
         replays: How many requests were answered from the key store.
     """
@@ -74,9 +118,13 @@ class Vendor:
         ledger: Ledger | None = None,
         idempotency_ttl: float = DAY,
         refuse: Callable[[], bool] | None = None,
+        outlet: Outlet | None = None,
+        later: Later | None = None,
     ) -> None:
         self.ledger = ledger or Ledger()
         self.refuse = refuse or _never
+        self.outlet = outlet
+        self.later = later
         self.idempotency_ttl = idempotency_ttl
         self.keys: dict[str, tuple[Mapping[str, Any], Reply, float]] = {}
         self._older: dict[str, tuple[Mapping[str, Any], Reply, float]] = {}
@@ -104,6 +152,11 @@ class Vendor:
         if counter is None:
             counter = self._counters[prefix] = itertools.count(1).__next__
         return f"{prefix}-{counter():06d}"
+
+    def emit(self, event_type: str, key: str, data: dict[str, Any], now: float) -> None:
+        """Send a webhook about a change, if this vendor sends webhooks."""
+        if self.outlet is not None:
+            self.outlet(event_type, key, data, now)
 
     def remembers(self, key: str | None, now: float) -> bool:
         """Whether ``key`` is in the key store and not expired at ``now``."""

@@ -1,14 +1,40 @@
-"""A Stripe-like subscription billing platform: customers and subscriptions."""
+"""A Stripe-like subscription billing platform: customers, subscriptions, invoices, dunning.
+
+A subscription opens its first invoice at once; billing then collects it by
+itself, some time later (the payment delay), like a card charged on the due date.
+A failed charge marks the subscription ``past_due`` and is retried every
+``retry_every``; after ``max_attempts`` failures the subscription is cancelled.
+Every change is announced by a webhook (``invoice.paid``,
+``invoice.payment_failed``, ``customer.subscription.updated``) carrying the
+object's version, so receivers can tell an old announcement from a new one.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError
+from sim.systems.base import Vendor, VendorError, Versioned
 
-__all__ = ["Billing", "BillingCustomer", "Subscription"]
+__all__ = ["Billing", "BillingCustomer", "BillingInvoice", "Payments", "Subscription"]
+
+
+@dataclass(frozen=True)
+class Payments:
+    """How billing collects its invoices.
+
+    Attributes:
+        delay: Draws the time from an invoice's creation to its first charge.
+        fails: Draws whether one charge fails.
+        retry_every: Seconds between charges of a failed invoice (dunning).
+        max_attempts: Charges before the subscription is cancelled.
+    """
+
+    delay: Callable[[], float]
+    fails: Callable[[], bool]
+    retry_every: float = 86400.0
+    max_attempts: int = 4
 
 
 @dataclass(slots=True)
@@ -20,6 +46,7 @@ class BillingCustomer:
     name: str
     email: str
     erp_customer_id: str
+    sources: Versioned = field(default_factory=Versioned)
 
 
 @dataclass(slots=True)
@@ -35,6 +62,8 @@ class Subscription:
     created_seq: int
     status: str = "active"
     cancelled_seq: int = 0
+    version: int = 1
+    deal_id: str = ""
 
     def body(self) -> dict[str, Any]:
         """The subscription as the API returns it."""
@@ -49,24 +78,56 @@ class Subscription:
         }
 
 
+@dataclass(slots=True)
+class BillingInvoice:
+    """An invoice billing collects for a subscription."""
+
+    id: str
+    subscription_id: str
+    sales_order_id: str
+    deal_id: str
+    amount: float
+    currency: str
+    status: str = "open"
+    attempts: int = 0
+    paid_at: float | None = None
+    version: int = 1
+
+    def body(self) -> dict[str, Any]:
+        """The invoice as webhooks carry it."""
+        return {
+            "id": self.id,
+            "subscriptionId": self.subscription_id,
+            "salesOrderId": self.sales_order_id,
+            "amount": self.amount,
+            "currency": self.currency,
+            "status": self.status,
+            "attempts": self.attempts,
+            "paidAt": self.paid_at,
+            "version": self.version,
+        }
+
+
 class Billing(Vendor):
-    """Billing: owns subscriptions; the customer is found or created inline."""
+    """Billing: owns subscriptions and their invoices; customers are made inline."""
 
     name = "billing"
     not_found = "resource_missing"
     reads = ("getSubscription",)
-    writes = ("createSubscription", "cancelSubscription")
+    writes = ("createSubscription", "cancelSubscription", "updateCustomer")
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, payments: Payments | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.payments = payments
         self.customers: dict[str, BillingCustomer] = {}
         self.by_external_id: dict[str, BillingCustomer] = {}
         self.subscriptions: dict[str, Subscription] = {}
+        self.invoices: dict[str, BillingInvoice] = {}
 
     def createSubscription(
         self, params: Mapping[str, Any], now: float
     ) -> tuple[int, dict[str, Any]]:
-        """Subscribe the customer (created on first use) to a plan."""
+        """Subscribe the customer (created on first use) to a plan; open its invoice."""
         if self.refuse():
             raise VendorError(402, "PAYMENT_METHOD_REQUIRED", "no valid payment method")
         spec = params["customer"]
@@ -89,8 +150,20 @@ class Billing(Vendor):
             params["currency"],
             params["salesOrderId"],
             self.ledger.next(),
+            deal_id=str(params.get("dealId", "")),
         )
         self.subscriptions[sub.id] = sub
+        if self.payments is not None and self.later is not None:
+            invoice = BillingInvoice(
+                self.new_id("in"),
+                sub.id,
+                sub.sales_order_id,
+                sub.deal_id,
+                float(params.get("amount", 0.0)),
+                sub.currency,
+            )
+            self.invoices[invoice.id] = invoice
+            self.later(self.payments.delay(), lambda at: self._charge(invoice, at))
         return 201, sub.body()
 
     def getSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -98,9 +171,65 @@ class Billing(Vendor):
         return self.find(self.subscriptions, params["id"], "subscription").body()
 
     def cancelSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """Cancel a subscription (idempotent)."""
+        """Cancel a subscription (idempotent); its open invoices are voided."""
         sub = self.find(self.subscriptions, params["id"], "subscription")
         if sub.status != "cancelled":
-            sub.status = "cancelled"
-            sub.cancelled_seq = self.ledger.next()
+            self._cancel(sub, now)
         return sub.body()
+
+    def updateCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Take a CRM account's new name and e-mail, if newer than what is held."""
+        customer = self.by_external_id.get(params["externalId"])
+        if customer is None:
+            raise VendorError(404, self.not_found, f"no customer for {params['externalId']}")
+        customer.sources.apply(
+            "crm.account", int(params["sourceVersion"]), bool(params.get("ifNewer", True))
+        )
+        customer.name = params["name"]
+        customer.email = params["email"]
+        return {"id": customer.id, "externalId": customer.external_id, "name": customer.name}
+
+    # -- clockwork: collection and dunning ----------------------------------------------
+
+    def _cancel(self, sub: Subscription, now: float) -> None:
+        sub.status = "cancelled"
+        sub.cancelled_seq = self.ledger.next()
+        sub.version += 1
+        for invoice in self.invoices.values():
+            if invoice.subscription_id == sub.id and invoice.status == "open":
+                invoice.status = "void"
+                invoice.version += 1
+        self._announce_subscription(sub, now)
+
+    def _charge(self, invoice: BillingInvoice, now: float) -> None:
+        payments = self.payments
+        if invoice.status != "open" or payments is None:
+            return  # voided meanwhile: the subscription was cancelled
+        sub = self.subscriptions[invoice.subscription_id]
+        invoice.attempts += 1
+        invoice.version += 1
+        if not payments.fails():
+            invoice.status = "paid"
+            invoice.paid_at = now
+            self.emit("invoice.paid", invoice.sales_order_id, invoice.body(), now)
+            if sub.status == "past_due":
+                sub.status = "active"
+                sub.version += 1
+                self._announce_subscription(sub, now)
+            return
+        self.emit("invoice.payment_failed", invoice.sales_order_id, invoice.body(), now)
+        if invoice.attempts >= payments.max_attempts:
+            invoice.status = "uncollectible"
+            invoice.version += 1
+            self._cancel(sub, now)
+            return
+        if sub.status == "active":
+            sub.status = "past_due"
+            sub.version += 1
+            self._announce_subscription(sub, now)
+        assert self.later is not None
+        self.later(payments.retry_every, lambda at: self._charge(invoice, at))
+
+    def _announce_subscription(self, sub: Subscription, now: float) -> None:
+        body = {**sub.body(), "version": sub.version, "dealId": sub.deal_id}
+        self.emit("customer.subscription.updated", sub.id, body, now)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sim.systems.base import Vendor
+from sim.systems.base import Vendor, Versioned
 
 __all__ = ["Account", "Crm"]
 
@@ -22,6 +22,9 @@ class Account:
     status: str = "active"
     erp_customer_id: str | None = None
     billing_customer_id: str | None = None
+    version: int = 1
+    statuses: dict[str, str] = field(default_factory=dict)
+    sources: Versioned = field(default_factory=Versioned)
 
     def body(self) -> dict[str, Any]:
         """The account as the API returns it."""
@@ -41,7 +44,7 @@ class Crm(Vendor):
 
     name = "crm"
     reads = ("getAccount",)
-    writes = ("updateAccount",)
+    writes = ("updateAccount", "recordStatus")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -63,3 +66,24 @@ class Crm(Vendor):
         if "billingCustomerId" in params:
             account.billing_customer_id = params["billingCustomerId"]
         return account.body()
+
+    def recordStatus(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Note on the account what another system says of one of its records
+        (an entitlement suspended, an onboarding case resolved), if newer."""
+        account = self.find(self.accounts, params["accountId"], "account")
+        entity = f"{params['source']}:{params['entity']}"
+        account.sources.apply(
+            entity, int(params["sourceVersion"]), bool(params.get("ifNewer", True))
+        )
+        account.statuses[entity] = str(params["status"])
+        return {"id": account.id, "entity": entity, "status": account.statuses[entity]}
+
+    def change(self, account_id: str, email: str, now: float) -> None:
+        """Someone edits an account in the CRM (its billing e-mail): a new version,
+        announced by outbound message."""
+        account = self.accounts[account_id]
+        account.email = email
+        account.version += 1
+        self.emit(
+            "account.updated", account.id, {**account.body(), "version": account.version}, now
+        )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError
+from sim.systems.base import Vendor, VendorError, Versioned
 
-__all__ = ["Customer", "Erp", "Invoice", "SalesOrder"]
+__all__ = ["Customer", "Erp", "Invoice", "Payment", "SalesOrder"]
 
 
 @dataclass(slots=True)
@@ -22,6 +22,7 @@ class Customer:
     currency: str
     crm_account_id: str
     status: str = "active"
+    sources: Versioned = field(default_factory=Versioned)
 
     def body(self) -> dict[str, Any]:
         """The customer as the API returns it."""
@@ -49,6 +50,10 @@ class SalesOrder:
     status: str = "pendingFulfillment"
     cancelled_seq: int = 0
     live_invoices: int = 0
+    receivable: str = "open"
+    paid_at: float | None = None
+    payment_applied_at: float | None = None
+    sources: Versioned = field(default_factory=Versioned)
 
     def body(self) -> dict[str, Any]:
         """The sales order as the API returns it."""
@@ -85,6 +90,19 @@ class Invoice:
         }
 
 
+@dataclass(slots=True)
+class Payment:
+    """Cash received against a sales order, as billing collected it."""
+
+    id: str
+    sales_order_id: str
+    reference: str
+    amount: float
+    paid_at: float | None
+    recorded_at: float
+    created_seq: int
+
+
 class Erp(Vendor):
     """The ERP: the system of record for customers, orders and receivables."""
 
@@ -96,6 +114,9 @@ class Erp(Vendor):
         "cancelSalesOrder",
         "createInvoice",
         "voidInvoice",
+        "updateReceivable",
+        "updateCustomer",
+        "recordPayment",
     )
 
     def __init__(self, **kwargs: Any) -> None:
@@ -104,6 +125,7 @@ class Erp(Vendor):
         self.by_external_id: dict[str, Customer] = {}
         self.orders: dict[str, SalesOrder] = {}
         self.invoices: dict[str, Invoice] = {}
+        self.payments: dict[str, Payment] = {}
 
     def upsertCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Find the customer by external id, or create it: naturally idempotent."""
@@ -188,3 +210,51 @@ class Erp(Vendor):
                 if order.status == "billed" and not order.live_invoices:
                     order.status = "pendingFulfillment"
         return invoice.body()
+
+    def updateReceivable(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Record what billing says of the order's payment (paid, past due, ...).
+
+        The write carries billing's version of its invoice; with ``ifNewer`` an
+        older version than the one held is refused (409 ``STALE_VERSION``).
+        """
+        order = self.find(self.orders, params["salesOrderId"], "sales order")
+        order.sources.apply(
+            "billing.invoice", int(params["sourceVersion"]), bool(params.get("ifNewer", True))
+        )
+        order.receivable = str(params["status"])
+        if order.receivable == "paid":
+            order.paid_at = params.get("paidAt")
+        return {"id": order.id, "receivable": order.receivable}
+
+    def updateCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Take a CRM account's new name and e-mail, if newer than what is held."""
+        customer = self.by_external_id.get(params["externalId"])
+        if customer is None:
+            raise VendorError(404, self.not_found, f"no customer for {params['externalId']}")
+        customer.sources.apply(
+            "crm.account", int(params["sourceVersion"]), bool(params.get("ifNewer", True))
+        )
+        customer.company_name = params["companyName"]
+        customer.email = params["email"]
+        return customer.body()
+
+    def recordPayment(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
+        """Post a payment received for an order: an entry in the cash ledger.
+
+        Not a state to overwrite but an entry to add: posted twice, the customer
+        has paid twice in the books. Only the idempotency key (while the ERP keeps
+        it) and the receiver's memory of handled events stand in the way.
+        """
+        order = self.find(self.orders, params["salesOrderId"], "sales order")
+        payment = Payment(
+            self.new_id("PAY"),
+            order.id,
+            str(params["reference"]),
+            float(params["amount"]),
+            params.get("paidAt"),
+            now,
+            self.ledger.next(),
+        )
+        self.payments[payment.id] = payment
+        order.payment_applied_at = order.payment_applied_at or now
+        return 201, {"id": payment.id, "salesOrderId": order.id, "amount": payment.amount}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError
+from sim.systems.base import Vendor, VendorError, Versioned
 
 __all__ = ["Entitlement", "Provisioning"]
 
@@ -23,6 +23,9 @@ class Entitlement:
     created_seq: int
     status: str = "active"
     revoked_seq: int = 0
+    version: int = 1
+    sources: Versioned = field(default_factory=Versioned)
+    deal_id: str = ""
 
     def body(self) -> dict[str, Any]:
         """The entitlement as the API returns it."""
@@ -41,11 +44,12 @@ class Provisioning(Vendor):
 
     name = "provisioning"
     reads = ("getEntitlement",)
-    writes = ("createEntitlement", "revokeEntitlement")
+    writes = ("createEntitlement", "revokeEntitlement", "updateEntitlement")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.entitlements: dict[str, Entitlement] = {}
+        self.by_subscription: dict[str, list[Entitlement]] = {}
 
     def createEntitlement(
         self, params: Mapping[str, Any], now: float
@@ -60,8 +64,11 @@ class Provisioning(Vendor):
             params["plan"],
             params["seats"],
             self.ledger.next(),
+            deal_id=str(params.get("dealId", "")),
         )
         self.entitlements[ent.id] = ent
+        self.by_subscription.setdefault(ent.subscription_id, []).append(ent)
+        self._announce(ent, now)
         return 201, ent.body()
 
     def getEntitlement(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -74,4 +81,33 @@ class Provisioning(Vendor):
         if ent.status != "revoked":
             ent.status = "revoked"
             ent.revoked_seq = self.ledger.next()
+            ent.version += 1
+            self._announce(ent, now)
         return ent.body()
+
+    def updateEntitlement(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Suspend or reactivate the entitlements of a subscription, as billing says.
+
+        The write carries billing's version of the subscription; with ``ifNewer`` an
+        older one than held is refused (409 ``STALE_VERSION``). Revoked entitlements
+        stay revoked.
+        """
+        found = self.by_subscription.get(params["subscriptionId"], [])
+        if not found:
+            raise VendorError(404, self.not_found, f"no entitlement for {params['subscriptionId']}")
+        wanted = "suspended" if params["status"] == "suspended" else "active"
+        for ent in found:
+            ent.sources.apply(
+                "billing.subscription",
+                int(params["sourceVersion"]),
+                bool(params.get("ifNewer", True)),
+            )
+            if ent.status != "revoked" and ent.status != wanted:
+                ent.status = wanted
+                ent.version += 1
+                self._announce(ent, now)
+        return {"subscriptionId": params["subscriptionId"], "status": wanted}
+
+    def _announce(self, ent: Entitlement, now: float) -> None:
+        kind = "entitlement.activated" if ent.status == "active" else "entitlement.suspended"
+        self.emit(kind, ent.id, {**ent.body(), "version": ent.version, "dealId": ent.deal_id}, now)

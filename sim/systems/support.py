@@ -31,6 +31,8 @@ class Case:
     status: str = "open"
     resolution: str = ""
     closed_seq: int = 0
+    version: int = 1
+    deal_id: str = ""
 
     def body(self) -> dict[str, Any]:
         """The case as the API returns it."""
@@ -68,9 +70,22 @@ class Support(Vendor):
             now,
             now + self.onboarding(),
             self.ledger.next(),
+            deal_id=str(params.get("dealId", "")),
         )
         self.cases[case.id] = case
+        if self.outlet is not None and self.later is not None and case.type == "onboarding":
+            # The desk works the case, then says so by webhook.
+            self.later(case.resolve_at - now, lambda at: self._resolve(case, at))
         return 201, case.body()
+
+    def _resolve(self, case: Case, now: float) -> None:
+        if case.status != "open":
+            return  # closed meanwhile (the order was undone)
+        case.status = "resolved"
+        case.resolution = "resolved"
+        case.version += 1
+        body = {**case.body(), "version": case.version, "dealId": case.deal_id}
+        self.emit("case.resolved", case.id, body, now)
 
     def getCase(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one case."""
@@ -79,7 +94,7 @@ class Support(Vendor):
     def closeCase(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Close a case with a resolution (idempotent)."""
         case = self.find(self.cases, params["id"], "case")
-        if case.status != "closed":
+        if case.status not in ("closed", "resolved"):
             case.status = "closed"
             case.resolution = params.get("resolution", "resolved")
             case.closed_seq = self.ledger.next()

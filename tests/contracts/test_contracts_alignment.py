@@ -64,7 +64,9 @@ def hybrid(answers: dict[str, list[Any]]) -> Plan:
     committed.run(pattern.close(DEAL))
     accepted = [p for p in committed.published if p.topic == ORDER_ACCEPTED]
     assert isinstance(pattern, Hybrid) and accepted, "hybrid did not commit the deal"
-    handler: Callable[[Message], Workflow] = pattern.handlers()[ORDER_ACCEPTED]
+    handler: Callable[[Message], Workflow] = next(
+        s.handler for s in pattern.subscriptions() if s.topic == ORDER_ACCEPTED
+    )
     fulfilled = Plan(answers)
     fulfilled.run(handler(Message(ORDER_ACCEPTED, DEAL.id, accepted[0].payload)))
     committed.calls.extend(fulfilled.calls)

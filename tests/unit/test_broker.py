@@ -12,7 +12,7 @@ from orchestrator.effects import NOW, Publish, Sleep, Workflow
 from orchestrator.errors import Throttled, Unavailable
 from orchestrator.events import Message
 from orchestrator.resilience import RetryPolicy, backoff
-from sim.broker import Broker
+from sim.broker import Broker, Channel
 from sim.driver import Runtime
 
 POLICY = RetryPolicy(base=10.0, multiplier=2.0, cap=100.0, jitter="equal")
@@ -35,7 +35,9 @@ class Desk:
     ) -> None:
         self.env = simpy.Environment()
         self.runtime = Runtime(self.env, {})
-        self.broker = Broker(self.runtime, POLICY, max_deliveries)
+        self.broker = Broker(
+            self.runtime, Channel(max_deliveries=max_deliveries, redelivery=POLICY)
+        )
         self.runtime.sink = self.broker
         self.work = work
         self.fail = fail
@@ -212,7 +214,9 @@ def test_each_subscription_gets_its_own_copy() -> None:
 def test_a_throttled_consumer_is_redelivered_no_sooner_than_retry_after() -> None:
     env = simpy.Environment()
     runtime = Runtime(env, {})
-    broker = Broker(runtime, RetryPolicy(base=1.0, jitter="none"), max_deliveries=3)
+    broker = Broker(
+        runtime, Channel(max_deliveries=3, redelivery=RetryPolicy(base=1.0, jitter="none"))
+    )
     runtime.sink = broker
     starts: list[tuple[int, float]] = []
 

@@ -193,7 +193,7 @@ def test_hybrid_commits_synchronously_and_fulfils_on_the_event() -> None:
     assert plan.operations() == FORWARD[:3]
     (accepted,) = plan.published
     assert accepted.topic == ORDER_ACCEPTED and accepted.key == "D-7"
-    handler = hybrid.handlers()[ORDER_ACCEPTED]
+    handler = next(s.handler for s in hybrid.subscriptions() if s.topic == ORDER_ACCEPTED)
     fulfil = Plan()
     fulfil.run(handler(Message(accepted.topic, accepted.key, accepted.payload)))
     assert fulfil.operations() == FORWARD[3:]
