@@ -107,7 +107,11 @@ class Outbox:
             polls += 1
             try:
                 found = yield from client.call(
-                    RELAY, f"poll:{polls}", "oms", "pendingOutbox", {"limit": self.batch},
+                    RELAY,
+                    f"poll:{polls}",
+                    "oms",
+                    "pendingOutbox",
+                    {"limit": self.batch},
                     write=False,
                 )
                 entries = found.get("entries", [])
@@ -115,7 +119,10 @@ class Outbox:
                     yield from client.publish(entry["topic"], entry["key"], entry["payload"])
                 if entries:
                     yield from client.call(
-                        RELAY, f"mark:{polls}", "oms", "markPublished",
+                        RELAY,
+                        f"mark:{polls}",
+                        "oms",
+                        "markPublished",
                         {"ids": [e["id"] for e in entries]},
                     )
             except CallError:
@@ -138,7 +145,10 @@ class Outbox:
             raise
         except Rejected as exc:
             yield from client.call(
-                deal.id, "revoke", "oms", "revokeCommitment",
+                deal.id,
+                "revoke",
+                "oms",
+                "revokeCommitment",
                 {"dealId": deal.id, "reason": str(exc)},
             )
             if saga.done:  # an uncertain order the ERP may hold after all

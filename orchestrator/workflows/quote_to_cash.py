@@ -82,9 +82,7 @@ def validate_account(client: Client, deal: Deal) -> Workflow:
     return account
 
 
-def accept_order(
-    client: Client, deal: Deal, account: Mapping[str, Any], saga: Saga
-) -> Workflow:
+def accept_order(client: Client, deal: Deal, account: Mapping[str, Any], saga: Saga) -> Workflow:
     """Find or create the ERP customer, then have the ERP accept the sales order.
 
     Returns:
