@@ -101,7 +101,8 @@ class Client:
                         closed_in = breaker.retry_at() - now
                         raise CircuitOpen(system, operation, 0, "CIRCUIT_OPEN")
                 result = yield new_call(
-                    Call, (system, operation, params, key, timeout, attempt, correlation)
+                    Call,
+                    (system, operation, params, key, timeout, attempt, correlation, workflow_id),
                 )
             except CallError as exc:
                 unknown = unknown or exc.maybe_committed

@@ -44,6 +44,7 @@ class Call(NamedTuple):
         correlation: The business story this call belongs to (the deal id), sent
             as a header so one deal's calls can be found across every system;
             unlike the idempotency key it is the same for every step.
+        workflow: The id of the workflow making the call.
     """
 
     system: str
@@ -53,6 +54,7 @@ class Call(NamedTuple):
     timeout: float = 30.0
     attempt: int = 1
     correlation: str | None = None
+    workflow: str | None = None
 
 
 class Publish(NamedTuple):

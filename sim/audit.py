@@ -82,7 +82,7 @@ def audit(
     subs_per_order: Counter[str] = Counter()
     for sub in billing.subscriptions.values():
         deal = deal_of(sub.sales_order_id)
-        if sub.status != "active" or (deal is not None and not audited(deal)):
+        if sub.status not in ("active", "past_due") or (deal is not None and not audited(deal)):
             continue
         if deal is None or orders[sub.sales_order_id].status == "cancelled":
             found["subscription_without_order"] += 1
@@ -95,7 +95,7 @@ def audit(
         deal = deal_of(owner.sales_order_id) if owner is not None else None
         if ent.status != "active" or (deal is not None and not audited(deal)):
             continue
-        if owner is None or owner.status != "active":
+        if owner is None or owner.status not in ("active", "past_due"):  # past due still entitles
             found["entitlement_without_subscription"] += 1
         ents_per_sub[ent.subscription_id] += 1
     found["duplicate_entitlement"] = sum(1 for n in ents_per_sub.values() if n > 1)

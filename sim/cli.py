@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -138,26 +138,53 @@ def _progress(label: str) -> Iterator[ProgressCallback]:
 
 
 def _simulate(
-    scenario: Scenario, seed: int | None, pattern: str, duration: float | None, orders: int | None
+    scenario: Scenario,
+    seed: int | None,
+    pattern: str,
+    duration: float | None,
+    orders: int | None,
+    events: Path | None = None,
 ) -> dict[str, Any]:
+    from sim.journal import Journal
     from sim.world import World
 
-    world = World(scenario, scenario.seed if seed is None else seed, pattern)
-    with _progress(f"{scenario.name} / {pattern}") as progress:
-        world.run(duration, orders, progress)
+    problem = scenario.missing_systems(pattern)
+    if problem:
+        fail(problem)
+    with _events_file(events) as out:
+        journal = Journal(out) if out is not None else None
+        world = World(scenario, scenario.seed if seed is None else seed, pattern, journal=journal)
+        with _progress(f"{scenario.name} / {pattern}") as progress:
+            world.run(duration, orders, progress)
+        if journal is not None:
+            journal.flush()
     return world.result()
 
 
-def _check_json_path(path: Path | None) -> None:
-    """Make ``--json``'s folder if missing; refuse an unwritable path before any run."""
+@contextmanager
+def _events_file(path: Path | None) -> Iterator[IO[str] | None]:
+    """The ``--events`` file, open for the run (written as the run goes)."""
+    if path is None:
+        yield None
+        return
+    try:
+        handle = path.open("w", encoding="utf-8")
+    except OSError as exc:
+        fail(f"--events: cannot write {path} ({exc.strerror}); choose another path")
+    with handle:
+        yield handle
+
+
+def _check_json_path(path: Path | None, flag: str = "--json") -> None:
+    """Make an output file's folder if missing; refuse an unwritable path before any run."""
     if path is None:
         return
     if path.is_dir():
-        fail(f"--json: {path} is a directory; give a file path such as {path / 'out.json'}")
+        fail(f"{flag}: {path} is a directory; give a file path such as {path / 'out.json'}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        fail(f"--json: cannot make the folder of {path} ({exc.strerror}); choose another path")
+        fail(f"{flag}: cannot make the folder of {path} ({exc.strerror}); choose another path")
 
 
 def _write_json(path: Path | None, document: dict[str, Any]) -> str | None:
@@ -186,11 +213,14 @@ def _report(
     document: dict[str, Any],
 ) -> None:
     """Write the JSON, print the tables, and exit as the runs ended."""
-    from sim.report import metrics_table, systems_table
+    from sim.report import events_table, metrics_table, systems_table
 
     unwritten = _write_json(json_path, document)
     out.print(metrics_table(results, f"{loaded.name}, seed {results[0]['seed']}"))
     out.print(systems_table(results))
+    events = events_table(results)
+    if events is not None:
+        out.print(events)
     for result in results:
         out.print(f"trace hash {result['pattern']} {result['trace_hash']}", highlight=False)
     if unwritten:
@@ -205,18 +235,31 @@ def run(
     seed: SeedOpt = None,
     pattern: Annotated[
         str | None,
-        typer.Option("--pattern", help="sync_chain or hybrid (default: the scenario's)."),
+        typer.Option(
+            "--pattern",
+            help="sync_chain, hybrid, outbox or event_driven (default: the scenario's).",
+        ),
     ] = None,
     orders: OrdersOpt = None,
     duration: DurationOpt = None,
     json_path: JsonOpt = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            "--events",
+            help="Write the run's event log here, one JSON line per call and event "
+            "(filter one deal with jq on .correlation).",
+        ),
+    ] = None,
 ) -> None:
     """Run one scenario with one integration pattern and print its metrics."""
     seconds = _prepare(duration, orders, json_path)
+    if events is not None:
+        _check_json_path(events, "--events")
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
     loaded = _scenario(scenario)
-    result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders)
+    result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders, events)
     _report(loaded, [result], json_path, result)
 
 

@@ -46,20 +46,22 @@ class Journal:
         if len(self._lines) >= FLUSH_EVERY:
             self.flush()
 
-    def call(self, now: float, call: Call, status: int, latency: float) -> None:
-        """One vendor call and its outcome.
+    def call(self, sent: float, call: Call, status: int, latency: float) -> None:
+        """One vendor call and its outcome, logged when the caller has it.
 
         Args:
-            now: When it was sent.
+            sent: When it was sent.
             call: The call.
             status: The HTTP-like status, 0 when no response came in time.
             latency: Seconds until the caller had its answer (or gave up).
         """
         self._write(
             {
-                "t": round(now, 6),
+                "t": round(sent + latency, 6),
                 "kind": "call",
+                "sent": round(sent, 6),
                 "correlation": call.correlation,
+                "workflow": call.workflow,
                 "system": call.system,
                 "operation": call.operation,
                 "attempt": call.attempt,

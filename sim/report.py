@@ -12,7 +12,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-__all__ = ["duration_text", "metrics_table", "systems_table"]
+__all__ = ["duration_text", "events_table", "metrics_table", "systems_table"]
 
 
 def duration_text(seconds: float | None) -> str:
@@ -57,6 +57,7 @@ ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
     ("failed before commitment", _count("orders_failed")),
     ("abandoned (no compensation)", _count("orders_abandoned")),
     ("commitments failed", _count("commitments_failed")),
+    ("commitments revoked", _count("commitments_revoked")),
     ("commitment p50 p95 p99", _quantiles("commitment_latency_s")),
     ("cycle time p50 p95 p99", _quantiles("cycle_time_s")),
     ("onboarding p50 p95 p99", _quantiles("onboarding_duration_s")),
@@ -68,6 +69,20 @@ ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
 ]
 
 
+def _receivers(key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda metrics: f"{sum(r[key] for r in metrics['receivers'].values()):,}"
+
+
+EVENT_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+    ("payment sync p50 p95 p99", _quantiles("payment_sync_latency_s")),
+    ("webhook duplicates absorbed", _receivers("duplicates_absorbed")),
+    ("stale updates discarded", _receivers("stale_discarded")),
+    ("signatures refused", _count("signatures_refused")),
+    ("events lost", lambda metrics: f"{metrics['broker']['lost']:,}"),
+]
+"""Rows shown when a run had vendor webhooks."""
+
+
 def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
     """Business metrics, one column per run (named by its pattern)."""
     table = Table(title=escape(title), title_justify="left")
@@ -75,8 +90,46 @@ def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
     for result in results:
         name = result["pattern"] + (" (interrupted)" if result.get("interrupted") else "")
         table.add_column(name, justify="right")
-    for label, show in ROWS:
+    rows = list(ROWS)
+    if any(result["metrics"].get("receivers") for result in results):
+        rows += EVENT_ROWS
+    for label, show in rows:
         table.add_row(label, *(show(result["metrics"]) for result in results))
+    return table
+
+
+def events_table(results: Sequence[Mapping[str, Any]]) -> Table | None:
+    """Per topic and run: published / duplicates / reordered / lost / dead-lettered and
+    the lag from publish to applied (p50, p99); None when no topic saw a fault."""
+    topics: list[str] = []
+    for result in results:
+        for topic, stats in result["metrics"]["broker"]["topics"].items():
+            faulty = stats["duplicates"] or stats["reordered"] or stats["lost"]
+            if (faulty or stats["dead_lettered"] or stats["redelivered"]) and topic not in topics:
+                topics.append(topic)
+    if not topics:
+        return None
+    table = Table(
+        title="events: published / duplicates / reordered / lost / dead-lettered, lag p50 p99",
+        title_justify="left",
+    )
+    table.add_column("topic")
+    for result in results:
+        table.add_column(result["pattern"], justify="right")
+    for topic in sorted(topics):
+        cells = []
+        for result in results:
+            s = result["metrics"]["broker"]["topics"].get(topic)
+            if s is None:
+                cells.append("-")
+                continue
+            lag = s["lag_s"]
+            cells.append(
+                f"{s['published']:,} / {s['duplicates']:,} / {s['reordered']:,} / "
+                f"{s['lost']:,} / {s['dead_lettered']:,}, "
+                f"{duration_text(lag['p50'])} {duration_text(lag['p99'])}"
+            )
+        table.add_row(topic, *cells)
     return table
 
 
