@@ -118,7 +118,8 @@ class Client:
                 if isinstance(exc, Throttled):
                     retry_after = exc.retry_after
             else:
-                if breaker is not None:
+                # A closed breaker with no failures counted has nothing to reset.
+                if breaker is not None and (breaker.failures or breaker.state != "closed"):
                     breaker.success()
                 return result
             delay = backoff(retry, attempt, name, retry_after)

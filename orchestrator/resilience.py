@@ -137,16 +137,22 @@ class Breaker:
     Closed passes calls and counts consecutive failures. At the threshold it opens:
     calls fail fast until ``cool_down`` has passed. Then it is half-open: one trial
     call goes through; success closes it, failure opens it again.
+
+    Attributes:
+        state: ``closed``, ``open`` or ``half_open``.
+        failures: Consecutive failures counted while closed.
+        opened_at: When it last opened.
+        opens: How many times it opened.
     """
 
-    __slots__ = ("_failures", "_trial", "opened_at", "opens", "policy", "state")
+    __slots__ = ("_trial", "failures", "opened_at", "opens", "policy", "state")
 
     def __init__(self, policy: BreakerPolicy) -> None:
         self.policy = policy
         self.state: Literal["closed", "open", "half_open"] = "closed"
         self.opened_at = 0.0
         self.opens = 0
-        self._failures = 0
+        self.failures = 0
         self._trial = False
 
     def allow(self, now: float) -> bool:
@@ -169,14 +175,14 @@ class Breaker:
 
     def success(self) -> None:
         """Record a successful call (or a business rejection: the system is up)."""
-        self._failures = 0
+        self.failures = 0
         self._trial = False
         self.state = "closed"
 
     def failure(self, now: float) -> None:
         """Record a failure that speaks of the system's health (5xx, timeout)."""
-        self._failures += 1
-        if self.state == "half_open" or self._failures >= self.policy.failure_threshold:
+        self.failures += 1
+        if self.state == "half_open" or self.failures >= self.policy.failure_threshold:
             if self.state != "open":
                 self.opens += 1
             self.state = "open"

@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 from array import array
 from collections import deque
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import simpy
 
@@ -35,143 +35,22 @@ from orchestrator.errors import CallError, Conflict, PoisonMessage, Retryable, T
 from orchestrator.errors import Unavailable as BrokerDown
 from orchestrator.events import Handler, Message
 from orchestrator.resilience import RetryPolicy, backoff
+from sim.channel import Channel, DeadLetter, Envelope, TopicStats
 from sim.driver import Runtime
 from sim.journal import Journal
 
-__all__ = ["DEAD_LETTERED", "Broker", "Channel", "DeadLetter", "Envelope", "Group"]
+__all__ = ["DEAD_LETTERED", "Broker", "Channel", "DeadLetter", "Envelope", "Group", "TopicStats"]
 
 DEAD_LETTERED = "dlq"
 """The topic taps see when the broker gives up on a message into the dead-letter queue."""
 
 Tap = Callable[[str, str, Any, float], None]
 """Sees every published event: ``(topic, key, payload, now)``."""
-Signer = Callable[["Envelope", float], Mapping[str, str]]
-"""Signs one delivery (a vendor's webhook sender): headers for the message."""
 
-
-@dataclass(frozen=True)
-class Channel:
-    """How one topic delivers.
-
-    Attributes:
-        max_deliveries: Deliveries of a failing message before giving up.
-        redelivery: Backoff between deliveries of a failed message.
-        latency: Draws the delay from publish to delivery; None delivers at once.
-        duplicate_rate: Share of messages delivered twice (a producer retry, or a
-            consumer's acknowledgement lost after it applied the message).
-        ordered: Messages of one key are delivered in publish order, one at a time;
-            otherwise each is delivered when its own delay is over.
-        retention: A message not handled within this long of publish is lost.
-        max_age: Give up on a failing message this long after publish (a vendor
-            retrying its webhooks for three days).
-        give_up: ``dlq`` (dead-letter queue, with the reason) or ``drop`` (lost).
-        crash_rate: Share of successful deliveries whose acknowledgement is lost:
-            the consumer crashed after applying, and the message comes again.
-        outages: ``(start, end)`` windows in which publishing fails.
-        sign: Signs each delivery (webhook signatures), or None.
-    """
-
-    max_deliveries: int = 12
-    redelivery: RetryPolicy = field(
-        default_factory=lambda: RetryPolicy(base=30.0, cap=900.0, jitter="equal")
-    )
-    latency: Callable[[], float] | None = None
-    duplicate_rate: float = 0.0
-    ordered: bool = True
-    retention: float = math.inf
-    max_age: float = math.inf
-    give_up: Literal["dlq", "drop"] = "dlq"
-    crash_rate: float = 0.0
-    outages: tuple[tuple[float, float], ...] = ()
-    sign: Signer | None = None
-
-    @property
-    def plain(self) -> bool:
-        """Whether deliveries are instant, single, ordered and never expire."""
-        return (
-            self.latency is None
-            and not self.duplicate_rate
-            and self.ordered
-            and self.retention == math.inf
-            and not self.crash_rate
-        )
-
-
-@dataclass(slots=True)
-class Envelope:
-    """One copy of one event on its way to one consumer group.
-
-    Attributes:
-        id: The event's id (copies share it).
-        topic: Its topic.
-        key: Its partition key.
-        payload: Its body.
-        correlation: The deal it belongs to.
-        published_at: When it was published.
-        seq: Its place among the topic's events, for detecting reordering.
-        due: When this copy may be delivered (publish time plus its delay).
-        attempt: Deliveries so far, this one included.
-        copy: Whether it is a duplicate copy.
-        headers: Transport headers of this delivery.
-    """
-
-    id: str
-    topic: str
-    key: str
-    payload: Mapping[str, Any]
-    correlation: str | None
-    published_at: float
-    seq: int
-    due: float
-    attempt: int = 1
-    copy: bool = False
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-    def message(self) -> Message:
-        """The message a handler sees."""
-        return Message(self.topic, self.key, self.payload, self.attempt, self.id, self.headers)
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    """A message the broker gave up on into the dead-letter queue.
-
-    Attributes:
-        message: The last delivery of the message.
-        reason: The error of the last attempt.
-        at: Simulated time it was dead-lettered.
-        group: The consumer group that could not handle it.
-    """
-
-    message: Message
-    reason: str
-    at: float
-    group: str = ""
-
-
-@dataclass
-class TopicStats:
-    """What one topic saw.
-
-    Attributes:
-        published: Events published on it.
-        delivered: Deliveries made (redeliveries and duplicates included).
-        duplicates: Extra copies of an event delivered (never a first delivery).
-        redelivered: Deliveries that were redeliveries after a failure or a crash.
-        reordered: Events applied after a newer event of the same key.
-        lost: Events thrown away (retention, or a sender that gave up).
-        dead_lettered: Events put in the dead-letter queue.
-        lags: Seconds from publish to first applied, per event and group.
-    """
-
-    published: int = 0
-    delivered: int = 0
-    duplicates: int = 0
-    redelivered: int = 0
-    reordered: int = 0
-    lost: int = 0
-    dead_lettered: int = 0
-    lags: array[float] = field(default_factory=lambda: array("d"))
+_tuple = tuple.__new__
+"""Builds a named tuple from all its fields at C speed (see ``orchestrator.client``)."""
+NO_HEADERS: Mapping[str, str] = {}
+"""The headers of every unsigned delivery (shared, never written to)."""
 
 
 @dataclass
@@ -192,8 +71,11 @@ class Group:
         outcomes: The handler's own word on each successful delivery
             (``applied``, ``duplicate``, ``stale``, ``skipped``), counted.
         failures: Failed deliveries by error code (``SIGNATURE_MISMATCH``, ...).
-        delivered: Deliveries made (redeliveries included).
+        delivered: Deliveries made (redeliveries and duplicates included).
         redelivered: Deliveries that were redeliveries.
+        duplicates: Deliveries of an event already applied, or of a duplicate copy.
+        reordered: Events applied after a newer event of the same key.
+        lags: Seconds from publish to applied, per event.
     """
 
     topic: str
@@ -210,10 +92,31 @@ class Group:
     failures: dict[str, int] = field(default_factory=dict)
     delivered: int = 0
     redelivered: int = 0
+    duplicates: int = 0
+    reordered: int = 0
+    lags: array[float] = field(default_factory=lambda: array("d"))
     queue: deque[Envelope] = field(default_factory=deque)
     idle: list[simpy.Event] = field(default_factory=list)
-    parked: dict[str, deque[Envelope]] = field(default_factory=dict)
+    # Ordered channels: key -> what waits behind the message in flight (None: nothing).
+    parked: dict[str, deque[Envelope] | None] = field(default_factory=dict)
     newest: dict[str, int] = field(default_factory=dict)
+
+
+class _Route:
+    """Everything publishing to one topic needs, behind one lookup."""
+
+    __slots__ = ("channel", "groups", "outages", "plain", "published")
+
+    def __init__(self, channel: Channel) -> None:
+        self.groups: list[Group] = []
+        self.published = 0
+        self.use(channel)
+
+    def use(self, channel: Channel) -> None:
+        """Deliver by ``channel`` from now on (its properties read once, here)."""
+        self.channel = channel
+        self.plain = channel.plain
+        self.outages = bool(channel.outages)
 
 
 class Broker:
@@ -236,14 +139,13 @@ class Broker:
         self.runtime = runtime
         self.env = runtime.env
         self.default = channel or Channel()
-        self.channels: dict[str, Channel] = {}
         self.dice = dice or (lambda: 1.0)
         self.journal = journal
-        self.groups: dict[str, list[Group]] = {}
         self.taps: list[Tap] = []
         self.dlq: list[DeadLetter] = []
-        self.stats: dict[str, TopicStats] = {}
+        self.lost: list[DeadLetter] = []  # thrown away: retention, or a sender gave up
         self.published = 0
+        self._routes: dict[str, _Route] = {}
 
     @property
     def redelivery(self) -> RetryPolicy:
@@ -255,13 +157,26 @@ class Broker:
         """The default channel's delivery budget."""
         return self.default.max_deliveries
 
+    def _route(self, topic: str) -> _Route:
+        route = self._routes.get(topic)
+        if route is None:
+            route = self._routes[topic] = _Route(self.default)
+        return route
+
     def configure(self, topic: str, channel: Channel) -> None:
-        """Give ``topic`` its own delivery habits."""
-        self.channels[topic] = channel
+        """Give ``topic`` its own delivery habits; before subscribing to it.
+
+        Raises:
+            ValueError: ``topic`` already has consumer groups.
+        """
+        if self._route(topic).groups:
+            raise ValueError(f"configure {topic!r} before subscribing to it")
+        self._route(topic).use(channel)
 
     def channel(self, topic: str) -> Channel:
         """How ``topic`` delivers."""
-        return self.channels.get(topic, self.default)
+        route = self._routes.get(topic)
+        return route.channel if route is not None else self.default
 
     def tap(self, observer: Tap) -> None:
         """Let ``observer`` see every published event as it is published."""
@@ -269,11 +184,36 @@ class Broker:
 
     def subscribe(self, topic: str, handler: Handler, consumers: int = 8, name: str = "") -> Group:
         """Start a consumer group of ``consumers`` workers on ``topic``."""
-        group = Group(topic, name or topic, handler, consumers, self.channel(topic))
-        self.groups.setdefault(topic, []).append(group)
+        route = self._route(topic)
+        group = Group(topic, name or topic, handler, consumers, route.channel)
+        route.groups.append(group)
         for _ in range(consumers):
             self.env.process(self._work(group))
         return group
+
+    def groups(self) -> Iterator[Group]:
+        """Every consumer group, topic by topic in subscription order."""
+        for route in self._routes.values():
+            yield from route.groups
+
+    def stats(self) -> dict[str, TopicStats]:
+        """What each topic published to saw, summed over its groups, by topic name."""
+        found = {}
+        for topic in sorted(self._routes):
+            route = self._routes[topic]
+            if not route.published and not route.groups:
+                continue
+            stats = TopicStats(published=route.published)
+            for group in route.groups:
+                stats.delivered += group.delivered
+                stats.duplicates += group.duplicates
+                stats.redelivered += group.redelivered
+                stats.reordered += group.reordered
+                stats.lost += group.lost
+                stats.dead_lettered += group.dead_lettered
+                stats.lags.extend(group.lags)
+            found[topic] = stats
+        return found
 
     def publish(self, effect: Publish, now: float) -> None:
         """Accept one event, or refuse it while the broker is down.
@@ -281,84 +221,88 @@ class Broker:
         Raises:
             Unavailable: ``broker.publish`` is in an outage window.
         """
-        channel = self.channels.get(effect.topic, self.default)
-        for start, end in channel.outages:
-            if start <= now < end:
-                if self.journal is not None:
-                    self.journal.event(now, "refused", effect.topic, effect.key, effect.correlation)
-                raise BrokerDown("broker", "publish", 503, "BROKER_UNAVAILABLE")
+        topic = effect.topic
+        route = self._routes.get(topic) or self._route(topic)
+        journal = self.journal
+        if route.outages and route.channel.down(now):
+            if journal is not None:
+                journal.event(now, "refused", topic, effect.key, effect.correlation)
+            raise BrokerDown("broker", "publish", 503, "BROKER_UNAVAILABLE")
         self.published += 1
-        stats = self.stats.get(effect.topic)
-        if stats is None:
-            stats = self.stats[effect.topic] = TopicStats()
-        stats.published += 1
+        route.published += 1
+        seq = route.published
         for observe in self.taps:
-            observe(effect.topic, effect.key, effect.payload, now)
-        groups = self.groups.get(effect.topic)
+            observe(topic, effect.key, effect.payload, now)
+        groups = route.groups
+        if not groups and journal is None:
+            return  # nobody listens: no id needed
+        event_id = f"{topic}#{seq}"
+        if journal is not None:
+            journal.event(now, "publish", topic, effect.key, effect.correlation, event_id)
         if not groups:
-            if self.journal is not None:
-                self.journal.event(now, "publish", effect.topic, effect.key, effect.correlation)
             return
-        event_id = f"{effect.topic}#{stats.published}"
-        if self.journal is not None:
-            self.journal.event(
-                now, "publish", effect.topic, effect.key, effect.correlation, event_id
-            )
+        if route.plain:
+            # The fast path: one message shared by every group, handed out at once.
+            message = _tuple(Message, (topic, effect.key, effect.payload, 1, event_id, NO_HEADERS))
+            envelope = _tuple(Envelope, (message, effect.correlation, now, seq, now, False))
+            key = effect.key
+            for group in groups:  # what _offer does, inlined: this is the hot path
+                group.accepted += 1
+                group.open.add(event_id)
+                parked = group.parked
+                if key in parked:
+                    waiting = parked[key]
+                    if waiting is None:
+                        waiting = parked[key] = deque()
+                    waiting.append(envelope)
+                else:
+                    parked[key] = None
+                    if group.idle:
+                        group.idle.pop().succeed(envelope)
+                    else:
+                        group.queue.append(envelope)
+            return
         for group in groups:
-            self._accept(group, effect, event_id, stats.published, now)
+            self._accept(group, effect, event_id, seq, now)
 
     def _accept(self, group: Group, effect: Publish, event_id: str, seq: int, now: float) -> None:
         channel = group.channel
         group.accepted += 1
         group.open.add(event_id)
         delay = channel.latency() if channel.latency is not None else 0.0
-        envelope = Envelope(
-            event_id,
-            effect.topic,
-            effect.key,
-            effect.payload,
-            effect.correlation,
-            now,
-            seq,
-            now + delay,
-        )
-        if channel.sign is not None:
-            envelope.headers = channel.sign(envelope, now)
-        self._offer(group, envelope)
+        due = now + delay
+        headers = channel.sign(effect.payload, due) if channel.sign is not None else NO_HEADERS
+        message = Message(effect.topic, effect.key, effect.payload, 1, event_id, headers)
+        self._offer(group, Envelope(message, effect.correlation, now, seq, due))
         if channel.duplicate_rate and self.dice() < channel.duplicate_rate:
             # The copy takes its own way through the network, a little later.
             extra = channel.latency() if channel.latency is not None else 0.0
-            twin = Envelope(
-                event_id,
-                effect.topic,
-                effect.key,
-                effect.payload,
-                effect.correlation,
-                now,
-                seq,
-                now + delay + extra + channel.redelivery.base,
-                copy=True,
-                headers=envelope.headers,
-            )
-            self._offer(group, twin)
+            later = due + extra + channel.redelivery.base
+            self._offer(group, Envelope(message, effect.correlation, now, seq, later, True))
 
     def _offer(self, group: Group, envelope: Envelope) -> None:
         if not group.channel.ordered:
             self._at_due(group, envelope)
             return
-        waiting = group.parked.get(envelope.key)
-        if waiting is not None:  # an earlier message of this key is not settled yet
+        key = envelope.message.key
+        parked = group.parked
+        if key in parked:  # an earlier message of this key is not settled yet
+            waiting = parked[key]
+            if waiting is None:
+                waiting = parked[key] = deque()
             waiting.append(envelope)
             return
-        group.parked[envelope.key] = deque()
+        parked[key] = None
         self._at_due(group, envelope)
 
     def _at_due(self, group: Group, envelope: Envelope) -> None:
         wait = envelope.due - self.env.now
-        if wait <= 0:
-            self._dispatch(group, envelope)
-        else:
+        if wait > 0:
             self.env.timeout(wait).callbacks.append(lambda _: self._dispatch(group, envelope))
+        elif group.idle:
+            group.idle.pop().succeed(envelope)
+        else:
+            group.queue.append(envelope)
 
     def _dispatch(self, group: Group, envelope: Envelope) -> None:
         if group.idle:
@@ -366,77 +310,76 @@ class Broker:
         else:
             group.queue.append(envelope)
 
-    def _release(self, group: Group, envelope: Envelope) -> None:
+    def _release(self, group: Group, key: str) -> None:
         """The key's next message may go now (ordered channels)."""
         if not group.channel.ordered:
             return
-        waiting = group.parked[envelope.key]
+        waiting = group.parked[key]
         if waiting:
             self._at_due(group, waiting.popleft())
         else:
-            del group.parked[envelope.key]
+            del group.parked[key]
 
     def _work(self, group: Group) -> Generator[simpy.Event, Any, None]:
         env = self.env
         run = self.runtime.run
-        channel = group.channel
-        stats: TopicStats | None = None
+        queue, idle, open_ids, lags = group.queue, group.idle, group.open, group.lags
+        parked = group.parked
+        channel = group.channel  # fixed once subscribed (see configure)
+        retention, ordered = channel.retention, channel.ordered
+        expires = retention != math.inf
         while True:
-            if group.queue:
-                envelope = group.queue.popleft()
+            if queue:
+                envelope = queue.popleft()
             else:
                 wake = env.event()
-                group.idle.append(wake)
+                idle.append(wake)
                 envelope = yield wake
-            if stats is None:
-                stats = self.stats[group.topic]
-            now = env.now
-            if now - envelope.published_at > channel.retention:
-                self._lose(group, envelope, "expired: not handled within the retention", stats)
-                self._release(group, envelope)
+            message = envelope.message
+            if expires and env.now - envelope.published_at > retention:
+                self._lose(group, envelope, "expired: not handled within the retention")
+                self._release(group, message.key)
                 continue
             group.delivered += 1
-            stats.delivered += 1
-            if envelope.attempt > 1:
+            if message.attempt > 1:
                 group.redelivered += 1
-                stats.redelivered += 1
-            first = envelope.id in group.open
-            if not first or envelope.copy:
-                stats.duplicates += 1
+            again = envelope.copy or message.id not in open_ids
+            if again:
+                group.duplicates += 1
             if self.journal is not None:
-                self.journal.event(
-                    now,
-                    "duplicate" if not first or envelope.copy else "deliver",
-                    envelope.topic,
-                    envelope.key,
-                    envelope.correlation,
-                    envelope.id,
-                    group.name,
-                    envelope.attempt,
-                )
+                self._log(group, envelope, "duplicate" if again else "deliver")
             try:
-                outcome = yield from run(group.handler(envelope.message()))
+                outcome = yield from run(group.handler(message))
             except (CallError, PoisonMessage) as exc:
-                self._failed(group, envelope, exc, stats)
+                self._failed(group, envelope, exc)
                 continue
-            if isinstance(outcome, str):
+            if outcome.__class__ is str:
                 group.outcomes[outcome] = group.outcomes.get(outcome, 0) + 1
-            if envelope.id in group.open:
-                group.open.discard(envelope.id)
+            if message.id in open_ids:  # not applied by another copy meanwhile
+                open_ids.remove(message.id)
                 group.applied += 1
-                stats.lags.append(env.now - envelope.published_at)
-                newest = group.newest.get(envelope.key, 0)
-                if envelope.seq < newest:
-                    stats.reordered += 1
-                else:
-                    group.newest[envelope.key] = envelope.seq
+                lags.append(env.now - envelope.published_at)
+                if not ordered:  # an ordered channel cannot overtake
+                    self._note_order(group, envelope)
             if channel.crash_rate and self.dice() < channel.crash_rate:
                 # Applied, but the acknowledgement never reached the broker.
                 self._again(group, envelope, None)
                 continue
-            self._release(group, envelope)
+            if ordered:  # _release, inlined
+                waiting = parked[message.key]
+                if waiting:
+                    self._at_due(group, waiting.popleft())
+                else:
+                    del parked[message.key]
 
-    def _failed(self, group: Group, envelope: Envelope, exc: Exception, stats: TopicStats) -> None:
+    def _note_order(self, group: Group, envelope: Envelope) -> None:
+        key = envelope.message.key
+        if envelope.seq < group.newest.get(key, 0):
+            group.reordered += 1
+        else:
+            group.newest[key] = envelope.seq
+
+    def _failed(self, group: Group, envelope: Envelope, exc: Exception) -> None:
         channel = group.channel
         reason = str(exc) if not isinstance(exc, PoisonMessage) else f"poison: {exc}"
         code = getattr(exc, "code", "") or type(exc).__name__
@@ -449,84 +392,69 @@ class Broker:
             and not (isinstance(exc, Conflict) and exc.code == "STALE_VERSION")
         )
         spent = (
-            envelope.attempt >= channel.max_deliveries
+            envelope.message.attempt >= channel.max_deliveries
             or self.env.now - envelope.published_at >= channel.max_age
         )
         if hopeless or (spent and channel.give_up == "dlq"):
-            self._dead_letter(group, envelope, reason, stats)
-            self._release(group, envelope)
+            self._dead_letter(group, envelope, reason)
+            self._release(group, envelope.message.key)
         elif spent:
-            gave_up = f"given up after {envelope.attempt} deliveries: {reason}"
-            self._lose(group, envelope, gave_up, stats)
-            self._release(group, envelope)
+            gave_up = f"given up after {envelope.message.attempt} deliveries: {reason}"
+            self._lose(group, envelope, gave_up)
+            self._release(group, envelope.message.key)
         else:
             self._again(group, envelope, exc)
 
     def _again(self, group: Group, envelope: Envelope, exc: Exception | None) -> None:
         """Deliver the message again after the channel's backoff."""
         channel = group.channel
+        message = envelope.message
         # A consumer throttled on its last try passes the vendor's Retry-After on:
         # redelivering sooner would only be throttled again.
         retry_after = exc.retry_after if isinstance(exc, Throttled) else None
         delay = backoff(
-            channel.redelivery, envelope.attempt, f"{envelope.topic}:{envelope.key}", retry_after
+            channel.redelivery, message.attempt, f"{message.topic}:{message.key}", retry_after
         )
-        again = Envelope(
-            envelope.id,
-            envelope.topic,
-            envelope.key,
-            envelope.payload,
-            envelope.correlation,
-            envelope.published_at,
-            envelope.seq,
-            self.env.now + delay,
-            envelope.attempt + 1,
-            envelope.copy,
-            envelope.headers,
-        )
+        due = self.env.now + delay
+        headers = message.headers
         if channel.sign is not None:
-            again.headers = channel.sign(again, again.due)  # a sender re-signs each attempt
-        self._at_due(group, again)
+            headers = channel.sign(message.payload, due)  # a sender re-signs each attempt
+        again = message._replace(attempt=message.attempt + 1, headers=headers)
+        self._at_due(group, envelope._replace(message=again, due=due))
 
-    def _dead_letter(
-        self, group: Group, envelope: Envelope, reason: str, stats: TopicStats
-    ) -> None:
+    def _dead_letter(self, group: Group, envelope: Envelope, reason: str) -> None:
         now = self.env.now
-        if envelope.id in group.open:
-            group.open.discard(envelope.id)
+        message = envelope.message
+        if message.id in group.open:
+            group.open.discard(message.id)
             group.dead_lettered += 1
-            stats.dead_lettered += 1
-            self.dlq.append(DeadLetter(envelope.message(), reason, now, group.name))
-            note = {"topic": envelope.topic, "reason": reason}
+            self.dlq.append(DeadLetter(message, reason, now, group.name))
+            note = {"topic": message.topic, "reason": reason}
             for observe in self.taps:
-                observe(DEAD_LETTERED, envelope.key, note, now)
+                observe(DEAD_LETTERED, message.key, note, now)
         if self.journal is not None:
-            self.journal.event(
-                now,
-                "dead_letter",
-                envelope.topic,
-                envelope.key,
-                envelope.correlation,
-                envelope.id,
-                group.name,
-                envelope.attempt,
-                reason,
-            )
+            self._log(group, envelope, "dead_letter", reason)
 
-    def _lose(self, group: Group, envelope: Envelope, reason: str, stats: TopicStats) -> None:
-        if envelope.id in group.open:
-            group.open.discard(envelope.id)
+    def _lose(self, group: Group, envelope: Envelope, reason: str) -> None:
+        message = envelope.message
+        if message.id in group.open:
+            group.open.discard(message.id)
             group.lost += 1
-            stats.lost += 1
+            self.lost.append(DeadLetter(message, reason, self.env.now, group.name))
         if self.journal is not None:
-            self.journal.event(
-                self.env.now,
-                "drop",
-                envelope.topic,
-                envelope.key,
-                envelope.correlation,
-                envelope.id,
-                group.name,
-                envelope.attempt,
-                reason,
-            )
+            self._log(group, envelope, "drop", reason)
+
+    def _log(self, group: Group, envelope: Envelope, what: str, reason: str = "") -> None:
+        assert self.journal is not None
+        message = envelope.message
+        self.journal.event(
+            self.env.now,
+            what,
+            message.topic,
+            message.key,
+            envelope.correlation,
+            message.id,
+            group.name,
+            message.attempt,
+            reason or None,
+        )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from orchestrator import signatures
 from orchestrator.events import webhook_topic
-from sim.broker import Channel, Envelope
+from sim.channel import Channel, Signer
 from sim.faults import latency_sampler
 from sim.knobs import Latency, Webhooks
 from sim.rng import Streams
@@ -92,13 +93,11 @@ def webhook_channels(
     return found
 
 
-def _signer(
-    hooks: Webhooks, dice: Callable[[], float]
-) -> Callable[[Envelope, float], Mapping[str, str]]:
+def _signer(hooks: Webhooks, dice: Callable[[], float]) -> Signer:
     secret, bad = hooks.secret, hooks.bad_signature_rate
 
-    def sign(envelope: Envelope, now: float) -> Mapping[str, str]:
+    def sign(payload: Mapping[str, Any], now: float) -> Mapping[str, str]:
         key = secret if not (bad and dice() < bad) else secret + "-rotated"
-        return {signatures.HEADER: signatures.sign(key, now, envelope.payload)}
+        return {signatures.HEADER: signatures.sign(key, now, payload)}
 
     return sign

@@ -110,19 +110,17 @@ class Runtime:
         A ``CallError`` the workflow lets escape goes to ``on_crash`` (with
         ``correlation``, the deal it was for) instead of stopping the simulation.
         """
-        return self.env.process(self._guarded(workflow, correlation))
+        return self.env.process(self.run(workflow, correlation, guard=True))
 
-    def _guarded(self, workflow: Workflow, correlation: str | None) -> Process:
-        try:
-            return (yield from self.run(workflow))
-        except CallError as error:
-            if self.on_crash is None:
-                raise
-            self.on_crash(error, correlation)
-            return None
-
-    def run(self, workflow: Workflow) -> Process:
+    def run(
+        self, workflow: Workflow, correlation: str | None = None, guard: bool = False
+    ) -> Process:
         """Drive ``workflow`` to its end; a SimPy process body (use ``yield from``).
+
+        Args:
+            workflow: The workflow.
+            correlation: The deal it is for (told to ``on_crash``).
+            guard: Hand an escaping ``CallError`` to ``on_crash``, if set.
 
         Returns:
             The workflow's return value. Its uncaught exception propagates.
@@ -145,6 +143,11 @@ class Runtime:
                     effect, error = throw(error), None
             except StopIteration as stop:
                 return stop.value
+            except CallError as escaped:  # free on the happy path (zero-cost try)
+                if not guard or self.on_crash is None:
+                    raise
+                self.on_crash(escaped, correlation)
+                return None
             kind = type(effect)
             if kind is Call:
                 line = lines[effect.system]

@@ -208,9 +208,17 @@ class Broker(Strict):
 
 
 class OutboxSettings(Strict):
-    """The outbox pattern's relay: how often it polls, how much it takes per poll."""
+    """The outbox pattern's relay: how often it polls, how much it takes per poll.
+
+    Attributes:
+        relay_every: Between polls while the outbox has entries.
+        relay_idle: The longest wait between polls of an empty outbox (the wait
+            doubles from ``relay_every`` while nothing is found).
+        batch: Entries published per poll.
+    """
 
     relay_every: Annotated[Duration, Field(gt=0)] = 1.0
+    relay_idle: Annotated[Duration, Field(gt=0)] = 8.0
     batch: Annotated[int, Field(ge=1)] = 100
 
 

@@ -1,8 +1,9 @@
 """The workload: the CRM's book of accounts, and deals closing as a Poisson process.
 
-Accounts are made once per run with a seeded ``faker`` (company names, billing
-e-mails), like a sales floor's existing customer list; deals then close at random
-moments, at the scenario's average rate, each for one of those accounts.
+Accounts are made once per run from ``faker``'s en_US company name forms and
+surname frequencies (names, billing e-mails), like a sales floor's existing
+customer list; deals then close at random moments, at the scenario's average rate,
+each for one of those accounts.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from faker import Faker
+import numpy as np
+from faker.providers.company.en_US import Provider as Companies
+from faker.providers.person.en_US import Provider as People
 
 from orchestrator.deal import Deal, Line
 from sim.rng import Streams
@@ -34,13 +37,12 @@ def accounts(
         inactive_rate: Share of accounts whose status is ``inactive``.
     """
     gen = streams.get("workload.accounts")
-    fake = Faker("en_US")
-    fake.seed_instance(int(gen.integers(0, 2**31)))
+    names = company_names(np.random.default_rng(int(gen.integers(0, 2**31))), count)
     pick = gen.integers(0, len(currencies), count).tolist()
     dormant = (gen.random(count) < inactive_rate).tolist()
     book = []
     for n in range(count):
-        name = fake.company()
+        name = names[n]
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
         book.append(
             Account(
@@ -52,6 +54,34 @@ def accounts(
             )
         )
     return book
+
+
+def company_names(gen: np.random.Generator, count: int) -> list[str]:
+    """``count`` company names in faker's en_US forms ("Smith LLC", "Lee-Diaz", ...).
+
+    Drawn in bulk with ``gen``, in faker's forms and with surnames as often as its
+    frequency table has them: names like faker's, twenty times faster than asking
+    faker for them one at a time (which was most of a world's set-up).
+    """
+    surnames = list(People.last_names)
+    weights = np.fromiter(People.last_names.values(), float, len(surnames))
+    forms = [_template(form) for form in Companies.formats]
+    suffixes = list(Companies.company_suffixes)
+    chosen = gen.choice(len(surnames), size=(count, 3), p=weights / weights.sum()).tolist()
+    form_of = gen.integers(0, len(forms), count).tolist()
+    suffix_of = gen.integers(0, len(suffixes), count).tolist()
+    return [
+        forms[form_of[n]].format(*(surnames[i] for i in chosen[n]), s=suffixes[suffix_of[n]])
+        for n in range(count)
+    ]
+
+
+def _template(form: str) -> str:
+    """A faker format (``{{last_name}}-{{last_name}}``) as a ``str.format`` template."""
+    parts = form.replace("{{company_suffix}}", "{s}").split("{{last_name}}")
+    return "".join(
+        part + (f"{{{n}}}" if n < len(parts) - 1 else "") for n, part in enumerate(parts)
+    )
 
 
 def deals(

@@ -166,6 +166,7 @@ class World:
         self.last_arrival = 0.0
         self.interrupted = False
         self.crashes: list[str] = []
+        self.ticking = 0  # vendor clockwork still to go off (payments, resolutions)
 
     def _vendor_args(self, system: str) -> dict[str, Any]:
         knobs = self.scenario.knobs(system)
@@ -190,7 +191,13 @@ class World:
     def _later(self, delay: float, action: Callable[[float], None]) -> None:
         """A vendor's clockwork: ``action(now)`` after ``delay`` simulated seconds."""
         env = self.env
-        env.timeout(max(delay, 0.0)).callbacks.append(lambda _: action(env.now))
+        self.ticking += 1
+
+        def fire(_: object) -> None:
+            self.ticking -= 1
+            action(env.now)
+
+        env.timeout(max(delay, 0.0)).callbacks.append(fire)
 
     def _outlet(self, system: str) -> Callable[[str, str, dict[str, Any], float], None]:
         """Where ``system``'s webhooks go: its sender's channel on the broker."""
@@ -271,7 +278,36 @@ class World:
         rate = self.scenario.workload.account_changes_per_hour
         for gap, account_id, email in account_changes(self.streams, self.book, rate):
             yield self.env.timeout(gap)
+            if not self.arriving:
+                return  # the day's edits end with the day's deals
             self.crm.change(account_id, email, self.env.now)
+
+    def quiet(self) -> bool:
+        """Whether nothing is in flight: every deal ended, every event settled, every
+        outbox entry published, no vendor clockwork (a payment, a resolution) to come."""
+        return (
+            not self.arriving
+            and not self.recorder.pending
+            and not self.ticking
+            and all(not group.open for group in self.broker.groups())
+            and (self.oms is None or not self.oms.unpublished)
+        )
+
+    def drain(self, cap: float = SETTLE_CAP) -> bool:
+        """After ``run(orders=...)``: run on until :meth:`quiet`, for at most ``cap``
+        more simulated seconds; the books of every property can then be closed.
+
+        Returns:
+            Whether the world went quiet within ``cap``.
+        """
+        env = self.env
+        until = env.now + cap
+        with fewer_gc_pauses():
+            while not self.quiet() and env.now < until:
+                if drained(env):
+                    break
+                env.run(until=min(env.now + 600.0, until))
+        return self.quiet()
 
     def _run(
         self,
@@ -368,10 +404,9 @@ class World:
 
     def _broker_metrics(self) -> dict[str, Any]:
         broker = self.broker
-        groups = [g for found in broker.groups.values() for g in found]
+        groups = list(broker.groups())
         topics = {}
-        for topic in sorted(broker.stats):
-            stats = broker.stats[topic]
+        for topic, stats in broker.stats().items():
             topics[topic] = {
                 "published": stats.published,
                 "delivered": stats.delivered,
@@ -393,7 +428,7 @@ class World:
 
     def _receiver_metrics(self) -> dict[str, Any]:
         found = {}
-        for group in (g for groups in self.broker.groups.values() for g in groups):
+        for group in self.broker.groups():
             if not group.name.endswith("-receiver"):
                 continue
             outcomes, failures = group.outcomes, group.failures

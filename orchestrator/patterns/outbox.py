@@ -9,8 +9,9 @@ and a message broker outage too. The price: the ERP may still say no afterwards
 (a credit hold), and then the commitment must be revoked, which sales notices
 (``commitments_revoked``).
 
-Settings (``patterns.outbox``): ``relay_every`` seconds between outbox polls,
-``batch`` entries published per poll.
+Settings (``patterns.outbox``): ``relay_every`` seconds between outbox polls while
+there is work, backing off (doubling) to ``relay_idle`` while the outbox stays empty,
+as polling publishers do to spare the database; ``batch`` entries per poll.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ class Outbox:
         settings = settings or {}
         self.client = client
         self.relay_every = float(settings.get("relay_every", 1.0))
+        self.relay_idle = max(self.relay_every, float(settings.get("relay_idle", 8.0)))
         self.batch = int(settings.get("batch", 100))
 
     def close(self, deal: Deal) -> Workflow:
@@ -103,8 +105,10 @@ class Outbox:
         """
         client = self.client
         polls = 0
+        wait = self.relay_every
         while True:
             polls += 1
+            busy = False
             try:
                 found = yield from client.call(
                     RELAY,
@@ -115,6 +119,7 @@ class Outbox:
                     write=False,
                 )
                 entries = found.get("entries", [])
+                busy = bool(entries)
                 for entry in entries:
                     yield from client.publish(entry["topic"], entry["key"], entry["payload"])
                 if entries:
@@ -126,8 +131,9 @@ class Outbox:
                         {"ids": [e["id"] for e in entries]},
                     )
             except CallError:
-                pass  # the store or the broker is down: try again next poll
-            yield Sleep(self.relay_every)
+                busy = True  # the store or the broker is down: try again soon
+            wait = self.relay_every if busy else min(wait * 2, self.relay_idle)
+            yield Sleep(wait)
 
     def place(self, message: Message) -> Workflow:
         """Have the ERP accept the committed order; revoke the commitment if it will not.

@@ -135,6 +135,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
     """
     deal, account = done.deal, done.account
     wf = deal.id
+    total = deal.total
     sub = yield from saga.step(
         "subscription",
         "billing",
@@ -149,7 +150,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             "plan": deal.plan,
             "quantity": deal.seats,
             "currency": deal.currency,
-            "amount": deal.total,
+            "amount": total,
             "salesOrderId": done.order_id,
             "dealId": deal.id,
         },
@@ -185,7 +186,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
         "invoice",
         "erp",
         "createInvoice",
-        {"salesOrderId": done.order_id, "amount": deal.total, "currency": deal.currency},
+        {"salesOrderId": done.order_id, "amount": total, "currency": deal.currency},
         void_invoice,
     )
     if (

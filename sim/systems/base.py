@@ -42,13 +42,15 @@ class VendorError(Exception):
 
 
 class Versioned:
-    """The versions a record took from its sources, applied only when newer.
+    """The versions one record took from its sources, applied only when newer.
 
     A record that copies a field from another system (a payment status from billing,
     a company name from the CRM) remembers the source version it holds per field,
     and every version it ever applied (``applied``), so the per-entity ordering
-    property can be read off the record: an update older than one applied before
-    it must never have been applied.
+    property can be read off the vendor: an update older than one applied before
+    it must never have been applied. Vendors keep these beside their records
+    (:meth:`Vendor.versions`), made on a record's first update, so that the many
+    records no source ever updates cost nothing.
     """
 
     __slots__ = ("applied", "versions")
@@ -105,6 +107,8 @@ class Vendor:
             True means the vendor says no. Drawn from the scenario's rejection rate.
         outlet: Where its webhooks go; None: it sends none.
         later: Its clockwork (see :data:`Later`); None: nothing happens by itself.
+        sources: Record id -> the source versions it holds (records updated from
+            another system only).
         key_conflicts: How many requests reused a key with other parameters.
         replays: How many requests were answered from the key store.
     """
@@ -135,6 +139,7 @@ class Vendor:
             name: getattr(self, name) for name in (*self.reads, *self.writes)
         }
         self._counters: dict[str, Callable[[], int]] = {}
+        self.sources: dict[str, Versioned] = {}
 
     not_found = "NOT_FOUND"
     """The error code this vendor answers for a missing record."""
@@ -152,6 +157,13 @@ class Vendor:
         if counter is None:
             counter = self._counters[prefix] = itertools.count(1).__next__
         return f"{prefix}-{counter():06d}"
+
+    def versions(self, record_id: str) -> Versioned:
+        """The source versions record ``record_id`` holds (made on first use)."""
+        found = self.sources.get(record_id)
+        if found is None:
+            found = self.sources[record_id] = Versioned()
+        return found
 
     def emit(self, event_type: str, key: str, data: dict[str, Any], now: float) -> None:
         """Send a webhook about a change, if this vendor sends webhooks."""

@@ -12,10 +12,10 @@ object's version, so receivers can tell an old announcement from a new one.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError, Versioned
+from sim.systems.base import Vendor, VendorError
 
 __all__ = ["Billing", "BillingCustomer", "BillingInvoice", "Payments", "Subscription"]
 
@@ -46,7 +46,6 @@ class BillingCustomer:
     name: str
     email: str
     erp_customer_id: str
-    sources: Versioned = field(default_factory=Versioned)
 
 
 @dataclass(slots=True)
@@ -123,6 +122,7 @@ class Billing(Vendor):
         self.by_external_id: dict[str, BillingCustomer] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.invoices: dict[str, BillingInvoice] = {}
+        self.invoices_of: dict[str, list[BillingInvoice]] = {}  # by subscription id
 
     def createSubscription(
         self, params: Mapping[str, Any], now: float
@@ -163,6 +163,7 @@ class Billing(Vendor):
                 sub.currency,
             )
             self.invoices[invoice.id] = invoice
+            self.invoices_of.setdefault(sub.id, []).append(invoice)
             self.later(self.payments.delay(), lambda at: self._charge(invoice, at))
         return 201, sub.body()
 
@@ -182,7 +183,7 @@ class Billing(Vendor):
         customer = self.by_external_id.get(params["externalId"])
         if customer is None:
             raise VendorError(404, self.not_found, f"no customer for {params['externalId']}")
-        customer.sources.apply(
+        self.versions(customer.id).apply(
             "crm.account", int(params["sourceVersion"]), bool(params.get("ifNewer", True))
         )
         customer.name = params["name"]
@@ -195,8 +196,8 @@ class Billing(Vendor):
         sub.status = "cancelled"
         sub.cancelled_seq = self.ledger.next()
         sub.version += 1
-        for invoice in self.invoices.values():
-            if invoice.subscription_id == sub.id and invoice.status == "open":
+        for invoice in self.invoices_of.get(sub.id, ()):
+            if invoice.status == "open":
                 invoice.status = "void"
                 invoice.version += 1
         self._announce_subscription(sub, now)
@@ -231,5 +232,7 @@ class Billing(Vendor):
         self.later(payments.retry_every, lambda at: self._charge(invoice, at))
 
     def _announce_subscription(self, sub: Subscription, now: float) -> None:
+        if self.outlet is None:
+            return
         body = {**sub.body(), "version": sub.version, "dealId": sub.deal_id}
         self.emit("customer.subscription.updated", sub.id, body, now)

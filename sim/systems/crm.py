@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.systems.base import Vendor, Versioned
+from sim.systems.base import Vendor
 
 __all__ = ["Account", "Crm"]
 
@@ -24,7 +24,6 @@ class Account:
     billing_customer_id: str | None = None
     version: int = 1
     statuses: dict[str, str] = field(default_factory=dict)
-    sources: Versioned = field(default_factory=Versioned)
 
     def body(self) -> dict[str, Any]:
         """The account as the API returns it."""
@@ -72,7 +71,7 @@ class Crm(Vendor):
         (an entitlement suspended, an onboarding case resolved), if newer."""
         account = self.find(self.accounts, params["accountId"], "account")
         entity = f"{params['source']}:{params['entity']}"
-        account.sources.apply(
+        self.versions(account.id).apply(
             entity, int(params["sourceVersion"]), bool(params.get("ifNewer", True))
         )
         account.statuses[entity] = str(params["status"])

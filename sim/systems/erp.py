@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError, Versioned
+from sim.systems.base import Vendor, VendorError
 
 __all__ = ["Customer", "Erp", "Invoice", "Payment", "SalesOrder"]
 
@@ -22,7 +22,6 @@ class Customer:
     currency: str
     crm_account_id: str
     status: str = "active"
-    sources: Versioned = field(default_factory=Versioned)
 
     def body(self) -> dict[str, Any]:
         """The customer as the API returns it."""
@@ -53,7 +52,6 @@ class SalesOrder:
     receivable: str = "open"
     paid_at: float | None = None
     payment_applied_at: float | None = None
-    sources: Versioned = field(default_factory=Versioned)
 
     def body(self) -> dict[str, Any]:
         """The sales order as the API returns it."""
@@ -218,7 +216,7 @@ class Erp(Vendor):
         older version than the one held is refused (409 ``STALE_VERSION``).
         """
         order = self.find(self.orders, params["salesOrderId"], "sales order")
-        order.sources.apply(
+        self.versions(order.id).apply(
             "billing.invoice", int(params["sourceVersion"]), bool(params.get("ifNewer", True))
         )
         order.receivable = str(params["status"])
@@ -231,7 +229,7 @@ class Erp(Vendor):
         customer = self.by_external_id.get(params["externalId"])
         if customer is None:
             raise VendorError(404, self.not_found, f"no customer for {params['externalId']}")
-        customer.sources.apply(
+        self.versions(customer.id).apply(
             "crm.account", int(params["sourceVersion"]), bool(params.get("ifNewer", True))
         )
         customer.company_name = params["companyName"]

@@ -4,10 +4,11 @@ An order management service is the integration tier's notebook. The outbox patte
 writes a deal's commitment and the event announcing it in one local transaction,
 so neither can exist without the other (``commitOrder``); a relay later reads the
 outbox (``pendingOutbox``) and marks what it published (``markPublished``). The
-receivers of vendor webhooks note each event id they handled (``claimEvent``), so a
-duplicate delivered a day or three later, long after the vendor's idempotency key
-is forgotten, is recognised. It is modelled as a system with its own knobs, like
-any vendor: the notebook can be slow or down too.
+receivers of vendor webhooks ask whether an event id was handled (``seenEvent``)
+and note it once applied (``markEvent``), so a duplicate delivered a day or three
+later, long after the vendor's idempotency key is forgotten, is recognised. It is
+modelled as a system with its own knobs, like any vendor: the notebook can be slow
+or down too.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ class OrderStore(Vendor):
         super().__init__(**kwargs)
         self.commitments: dict[str, Commitment] = {}
         self.outbox: dict[str, OutboxEntry] = {}
-        self._unpublished: dict[str, OutboxEntry] = {}
+        self.unpublished: dict[str, OutboxEntry] = {}  # the relay's to-do list
         self.seen: dict[str, float] = {}
 
     def commitOrder(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
@@ -77,7 +78,7 @@ class OrderStore(Vendor):
             payload = {**event["payload"], "committedAt": now}
             entry = OutboxEntry(self.new_id("OBX"), event["topic"], event["key"], payload)
             self.outbox[entry.id] = entry
-            self._unpublished[entry.id] = entry
+            self.unpublished[entry.id] = entry
         return 201, {"dealId": deal, "status": "committed", "committedAt": now}
 
     def getCommitment(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -107,7 +108,7 @@ class OrderStore(Vendor):
         """Outbox entries not published yet, oldest first."""
         limit = int(params.get("limit", 100))
         entries = []
-        for entry in self._unpublished.values():
+        for entry in self.unpublished.values():
             entries.append(
                 {"id": entry.id, "topic": entry.topic, "key": entry.key, "payload": entry.payload}
             )
@@ -118,7 +119,7 @@ class OrderStore(Vendor):
     def markPublished(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Mark outbox entries as published (idempotent)."""
         for entry_id in params["ids"]:
-            entry = self._unpublished.pop(entry_id, None)
+            entry = self.unpublished.pop(entry_id, None)
             if entry is not None:
                 entry.published = True
         return {"marked": len(params["ids"])}

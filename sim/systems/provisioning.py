@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError, Versioned
+from sim.systems.base import Vendor, VendorError
 
 __all__ = ["Entitlement", "Provisioning"]
 
@@ -24,7 +24,6 @@ class Entitlement:
     status: str = "active"
     revoked_seq: int = 0
     version: int = 1
-    sources: Versioned = field(default_factory=Versioned)
     deal_id: str = ""
 
     def body(self) -> dict[str, Any]:
@@ -68,7 +67,8 @@ class Provisioning(Vendor):
         )
         self.entitlements[ent.id] = ent
         self.by_subscription.setdefault(ent.subscription_id, []).append(ent)
-        self._announce(ent, now)
+        if self.outlet is not None:
+            self._announce(ent, now)
         return 201, ent.body()
 
     def getEntitlement(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -97,7 +97,7 @@ class Provisioning(Vendor):
             raise VendorError(404, self.not_found, f"no entitlement for {params['subscriptionId']}")
         wanted = "suspended" if params["status"] == "suspended" else "active"
         for ent in found:
-            ent.sources.apply(
+            self.versions(ent.id).apply(
                 "billing.subscription",
                 int(params["sourceVersion"]),
                 bool(params.get("ifNewer", True)),
