@@ -68,7 +68,8 @@ class Client:
             system: The vendor system.
             operation: The operationId.
             params: The request fields.
-            write: Whether the call changes state (writes carry idempotency keys).
+            write: Whether to send an idempotency key: a write that is not
+                idempotent by itself needs one (reads and conditional writes do not).
             retry: Retry policy; the client's forward policy by default.
             correlation: The deal the call belongs to (default: ``workflow_id``).
 

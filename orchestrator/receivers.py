@@ -23,12 +23,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.client import Client
+from orchestrator.consumers import noted, seen
 from orchestrator.effects import NOW, Workflow
-from orchestrator.errors import Conflict, PoisonMessage, Rejected
+from orchestrator.errors import Conflict, PoisonMessage, Rejected, Retryable
 from orchestrator.events import ONBOARDING_COMPLETED, Message, Subscription, webhook_topic
 from orchestrator.signatures import HEADER, verify
 
-__all__ = ["SignatureRefused", "receivers"]
+__all__ = ["NotYet", "SignatureRefused", "receivers"]
 
 REQUIRED: Mapping[str, tuple[str, ...]] = {
     "invoice.paid": ("id", "salesOrderId", "amount", "version"),
@@ -47,6 +48,10 @@ SIGNED = frozenset({"billing"})
 
 class SignatureRefused(Rejected):
     """A webhook whose signature does not hold; the vendor will send it again."""
+
+
+class NotYet(Retryable):
+    """The record an event is about does not exist yet; deliver it again later."""
 
 
 Apply = Callable[["Receiver", Message, Mapping[str, Any], str], Workflow]
@@ -88,16 +93,11 @@ class Receiver:
             if problem is not None:
                 raise SignatureRefused(self.system, "webhook", 400, f"SIGNATURE_{problem.upper()}")
         event_id = str(payload.get("id", message.id))
-        memory = {"source": self.system, "eventId": event_id}
-        if policy.dedupe:
-            seen = yield from self.client.call(
-                deal, f"seen:{event_id}", "oms", "seenEvent", memory, write=False
-            )
-            if seen.get("seen"):
-                return "duplicate"
+        if policy.dedupe and (yield from seen(self.client, deal, self.system, event_id)):
+            return "duplicate"
         outcome = yield from apply(self, message, data, deal)
         if policy.dedupe:
-            yield from self.client.call(deal, f"mark:{event_id}", "oms", "markEvent", memory)
+            yield from noted(self.client, deal, self.system, event_id)
         return outcome
 
     def versioned(
@@ -110,7 +110,10 @@ class Receiver:
         """
         body = {**params, "ifNewer": self.client.policy.ordering}
         try:
-            yield from self.client.call(deal, step, system, operation, body)
+            # A versioned write is its own idempotency (the same version twice is
+            # refused as stale), so it takes no key: with one, the vendor would replay
+            # a stored 404 to every later delivery, even once the record exists.
+            yield from self.client.call(deal, step, system, operation, body, write=False)
         except Conflict as exc:
             if exc.code != "STALE_VERSION":
                 raise
@@ -193,9 +196,13 @@ def _subscription_updated(
             )
         )
     except Rejected as exc:
-        if exc.status == 404:
-            return "skipped"  # cancelled before it was ever provisioned
-        raise
+        if exc.status != 404:
+            raise
+        if data.get("cancellation") == "payment_failed":
+            # Dunning won the race against provisioning: the seats are still to come
+            # (a queued fulfilment) and must not stay active. Ask for it again later.
+            raise NotYet("provisioning", "updateEntitlement", 404, "ENTITLEMENT_NOT_YET") from exc
+        return "skipped"  # cancelled on our own request, before it was ever provisioned
 
 
 # -- provisioning and support: the CRM shows what the customer has -------------------------

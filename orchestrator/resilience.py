@@ -75,6 +75,9 @@ class Policy:
         bulkhead: Honor ``max_in_flight``.
         dedupe: Receivers drop an event whose id they have seen (anti-pattern
             switch: ``False`` applies every delivery).
+        consumer_memory: The pattern's own consumers remember the events they
+            handled too, because a copy may arrive after the vendors forgot the
+            idempotency keys (the runtime sets it when that can happen).
         ordering: Receivers apply an update only if its version is newer than the
             target's (anti-pattern switch: ``False`` lets the last delivery win).
         publish_retry: Retries of publishing an event while the broker is down.
@@ -93,6 +96,7 @@ class Policy:
     compensation: bool = True
     bulkhead: bool = True
     dedupe: bool = True
+    consumer_memory: bool = False
     ordering: bool = True
     publish_retry: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(max_attempts=30, base=1.0, cap=60.0)

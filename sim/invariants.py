@@ -12,6 +12,9 @@ the violations it finds, as sentences; an empty list means the property holds.
    most one sales order, subscription, entitlement, onboarding case and invoice.
 3. Concurrency: no vendor ever worked on more calls at once than its limit.
 4. Retry-After: no throttled call came back before the time the vendor gave.
+
+The event properties (``sim.event_invariants``) read the broker's books and the
+vendors' records after a world was drained (``World.drain``).
 """
 
 from __future__ import annotations
@@ -69,16 +72,17 @@ def footprints(world: World) -> dict[str, Footprint]:
     for sub in world.billing.subscriptions.values():
         sub_deal[sub.id] = deal_of[sub.sales_order_id]
         found[sub_deal[sub.id]]["subscription"].append(
-            Record(sub.created_seq, sub.cancelled_seq, sub.status == "active")
+            # Dunning ends a live subscription by business rule, not by compensation.
+            Record(sub.created_seq, sub.cancelled_seq, sub.status != "cancelled" or sub.dunned)
         )
     for ent in world.provisioning.entitlements.values():
         found[sub_deal[ent.subscription_id]]["entitlement"].append(
-            Record(ent.created_seq, ent.revoked_seq, ent.status == "active")
+            Record(ent.created_seq, ent.revoked_seq, ent.status != "revoked")
         )
     for case in world.support.cases.values():
         if case.type == "onboarding":
             found[deal_of[case.sales_order_id]]["onboarding"].append(
-                Record(case.created_seq, case.closed_seq, case.status == "open")
+                Record(case.created_seq, case.closed_seq, case.status != "closed")
             )
     return dict(found)
 

@@ -127,6 +127,16 @@ class Latency(Strict):
         assert self.p50 is not None
         return self.p50
 
+    @property
+    def p99_seconds(self) -> float:
+        """The 99th percentile, in seconds: the slow tail a bound should allow for."""
+        if self.fixed is not None:
+            return self.fixed
+        if self.mean is not None:
+            return self.mean * math.log(100)
+        assert self.p99 is not None
+        return self.p99
+
 
 class Backoff(Strict):
     """Exponential backoff: ``{base: 30s, multiplier: 2, cap: 15m, jitter: equal}``."""
@@ -139,6 +149,12 @@ class Backoff(Strict):
     def build(self) -> RetryPolicy:
         """The orchestrator's ``RetryPolicy`` with these delays."""
         return RetryPolicy(**self.model_dump())
+
+    def total(self, attempts: int) -> float:
+        """The longest wait across ``attempts`` attempts (before jitter shortens it)."""
+        return sum(
+            min(self.cap, self.base * self.multiplier**n) for n in range(max(attempts - 1, 0))
+        )
 
 
 class Webhooks(Strict):

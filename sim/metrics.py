@@ -70,6 +70,8 @@ class Recorder:
         stale_xrefs: Cross-references that could not be written back.
         onboarding: Seconds from close to the onboarding case resolved, as the
             support desk's webhook reported it (when it sends webhooks).
+        redriven: Topics whose dead letters the pattern recovers by itself: not
+            an escalation.
     """
 
     sla_live: float
@@ -84,6 +86,7 @@ class Recorder:
     ended_uncommitted: int = 0
     stale_xrefs: int = 0
     onboarding: array[float] = field(default_factory=lambda: array("d"))
+    redriven: frozenset[str] = frozenset()
 
     def close(self, deal_id: str, now: float) -> None:
         """A deal closed in the CRM at ``now``."""
@@ -105,6 +108,8 @@ class Recorder:
                 self.commitment_latency.append(latency)
                 if latency <= self.sla_commitment:
                     self.committed_in_sla += 1
+            return
+        if topic == DEAD_LETTERED and payload.get("topic") in self.redriven:
             return
         if topic == ONBOARDING_COMPLETED:
             if key in self.closed_at:

@@ -196,6 +196,18 @@ class Broker(Strict):
     outages: list[BrokerOutage] = Field(default_factory=list)
     topics: dict[str, Delivery] = Field(default_factory=dict)
 
+    def horizon(self) -> float:
+        """How long after publishing a copy of an event may still arrive, in practice:
+        every redelivery's backoff, plus the slow tail of a duplicate's own way
+        (rare chains of consumer crashes beyond ``max_deliveries`` aside)."""
+        longest = 0.0
+        for own in (Delivery(), *self.topics.values()):
+            deliveries = own.max_deliveries or self.max_deliveries
+            latency = own.latency or self.latency
+            tail = latency.p99_seconds if latency is not None else 0.0
+            longest = max(longest, self.redelivery.total(deliveries) + 2 * tail)
+        return longest + self.redelivery.base
+
     @field_validator("topics")
     @classmethod
     def _known_topics(cls, value: dict[str, Delivery]) -> dict[str, Delivery]:
@@ -215,11 +227,17 @@ class OutboxSettings(Strict):
         relay_idle: The longest wait between polls of an empty outbox (the wait
             doubles from ``relay_every`` while nothing is found).
         batch: Entries published per poll.
+        transactional: Write the commitment and its event in one transaction
+            (``false``: the dual-write anti-pattern, publish after committing).
+        redrive_after: Write the events of a commitment still unsettled this long
+            to the outbox again (a dead-lettered event does not strand it).
     """
 
     relay_every: Annotated[Duration, Field(gt=0)] = 1.0
     relay_idle: Annotated[Duration, Field(gt=0)] = 8.0
     batch: Annotated[int, Field(ge=1)] = 100
+    transactional: bool = True
+    redrive_after: Annotated[Duration, Field(gt=0)] = 900.0
 
 
 class Patterns(Strict):
@@ -295,6 +313,14 @@ class Scenario(Strict):
                 "webhook receivers need systems.oms to remember the events they handled, "
                 "which is null; give it knobs, or set policy.dedupe: false"
             )
+        if self.policy.dedupe and self.broker.horizon() >= self.key_memory():
+            return (
+                f"a copy of an event may arrive up to {self.broker.horizon():.0f}s after it "
+                f"was published, later than a vendor remembers idempotency keys "
+                f"({self.key_memory():.0f}s): the consumers need systems.oms to remember "
+                "what they handled, which is null; give it knobs, shorten the broker's "
+                "redelivery, or set policy.dedupe: false"
+            )
         return None
 
     def webhook_senders(self) -> tuple[str, ...]:
@@ -305,6 +331,10 @@ class Scenario(Strict):
         """The knobs of ``system`` (the defaults for a null ``oms``)."""
         knobs: SystemKnobs | None = getattr(self.systems, system)
         return knobs if knobs is not None else SystemKnobs()
+
+    def key_memory(self) -> float:
+        """The shortest time any vendor remembers an idempotency key."""
+        return min(self.knobs(name).idempotency_ttl for name in VENDORS)
 
     def build_policy(self) -> Policy:
         """The orchestrator's ``Policy`` for this scenario."""
@@ -328,6 +358,11 @@ class Scenario(Strict):
             compensation=knobs.compensation,
             bulkhead=knobs.bulkhead,
             dedupe=knobs.dedupe,
+            # Keys protect a consumer only while the vendors remember them: when a
+            # copy may come later than that, the consumers keep a memory of their own.
+            consumer_memory=knobs.dedupe
+            and self.systems.oms is not None
+            and self.broker.horizon() >= self.key_memory(),
             ordering=knobs.ordering,
             publish_retry=knobs.publish_retry.build(),
             webhook_secrets={

@@ -15,6 +15,7 @@ from typing import Any
 import simpy
 
 from orchestrator.client import Client
+from orchestrator.consumers import remembered
 from orchestrator.effects import Publish
 from orchestrator.errors import CallError
 from orchestrator.events import ORDER_ESCALATED, webhook_topic
@@ -150,9 +151,15 @@ class World:
         self.pattern: Pattern = make(
             name, self.client, settings.model_dump() if settings is not None else {}
         )
+        self.recorder.redriven = self.pattern.redriven
         consumers = scenario.broker.consumers
         senders = scenario.webhook_senders()
-        for sub in [*self.pattern.subscriptions(), *receivers(self.client, senders)]:
+        for sub in self.pattern.subscriptions():
+            handler = sub.handler
+            if policy.consumer_memory:
+                handler = remembered(self.client, sub.group, handler)
+            self.broker.subscribe(sub.topic, handler, consumers, sub.group)
+        for sub in receivers(self.client, senders):
             self.broker.subscribe(sub.topic, sub.handler, consumers, sub.group)
         for system in senders:
             self.vendors[system].outlet = self._outlet(system)
@@ -284,13 +291,15 @@ class World:
 
     def quiet(self) -> bool:
         """Whether nothing is in flight: every deal ended, every event settled, every
-        outbox entry published, no vendor clockwork (a payment, a resolution) to come."""
+        outbox entry published and every commitment settled, no vendor clockwork (a
+        payment, a resolution) to come."""
+        oms = self.oms
         return (
             not self.arriving
             and not self.recorder.pending
             and not self.ticking
             and all(not group.open for group in self.broker.groups())
-            and (self.oms is None or not self.oms.unpublished)
+            and (oms is None or not (oms.unpublished or oms.unsettled()))
         )
 
     def drain(self, cap: float = SETTLE_CAP) -> bool:

@@ -30,6 +30,9 @@ class Pattern(Protocol):
     """The wiring of a workflow: its deal entry point, consumer groups and background work."""
 
     name: str
+    redriven: frozenset[str]
+    """Topics whose dead letters the pattern recovers by itself (the outbox writes an
+    unsettled commitment's event again): no person needs to step in for those."""
 
     def close(self, deal: Deal) -> Workflow:
         """The workflow started when ``deal`` closes."""

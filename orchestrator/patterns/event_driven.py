@@ -174,6 +174,7 @@ class EventDriven:
     """Choreography: each system's adapter reacts to the event of the step before."""
 
     name = "event_driven"
+    redriven: frozenset[str] = frozenset()
 
     def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:
         self.client = client

@@ -35,6 +35,7 @@ class Hybrid:
     """Synchronous commitment, event-driven fulfilment."""
 
     name = "hybrid"
+    redriven: frozenset[str] = frozenset()
 
     def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:
         self.client = client

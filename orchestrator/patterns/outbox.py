@@ -11,7 +11,12 @@ and a message broker outage too. The price: the ERP may still say no afterwards
 
 Settings (``patterns.outbox``): ``relay_every`` seconds between outbox polls while
 there is work, backing off (doubling) to ``relay_idle`` while the outbox stays empty,
-as polling publishers do to spare the database; ``batch`` entries per poll.
+as polling publishers do to spare the database; ``batch`` entries per poll;
+``redrive_after``: the relay writes the events of a commitment still unsettled this
+long again (an event dead-lettered during a long ERP outage is not the end of it).
+``transactional: false`` is the anti-pattern the outbox exists to prevent (the
+*dual write*): the commitment is written, then the event published on its own,
+so a broker that stays down in between leaves a commitment nobody will ever act on.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from orchestrator.errors import CallError, Rejected, Retryable
 from orchestrator.events import (
     ORDER_ACCEPTED,
     ORDER_COMMITTED,
+    ORDER_ESCALATED,
     ORDER_REVOKED,
     Message,
     Subscription,
@@ -50,12 +56,15 @@ class Outbox:
     """Local commitment with a transactional outbox; the ERP follows by event."""
 
     name = "outbox"
+    redriven: frozenset[str] = frozenset({ORDER_COMMITTED})
 
     def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:
         settings = settings or {}
         self.client = client
         self.relay_every = float(settings.get("relay_every", 1.0))
         self.relay_idle = max(self.relay_every, float(settings.get("relay_idle", 8.0)))
+        self.transactional = bool(settings.get("transactional", True))
+        self.redrive_after = float(settings.get("redrive_after", 900.0))
         self.batch = int(settings.get("batch", 100))
 
     def close(self, deal: Deal) -> Workflow:
@@ -64,6 +73,8 @@ class Outbox:
         saga = Saga(deal.id, client)
         try:
             account = yield from validate_account(client, deal)
+            event = {"deal": deal, "account": account}
+            outbox = [{"topic": ORDER_COMMITTED, "key": deal.id, "payload": event}]
             committed = yield from client.call(
                 deal.id,
                 "commit",
@@ -72,18 +83,15 @@ class Outbox:
                 {
                     "dealId": deal.id,
                     "accountId": deal.account_id,
-                    "outbox": [
-                        {
-                            "topic": ORDER_COMMITTED,
-                            "key": deal.id,
-                            "payload": {"deal": deal, "account": account},
-                        }
-                    ],
+                    "outbox": outbox if self.transactional else [],
                 },
             )
         except CallError as exc:
             yield from settle(saga, deal.id, exc)
             return
+        if not self.transactional:  # the dual write: nothing holds the two halves together
+            at = committed["committedAt"]
+            yield from client.publish(ORDER_COMMITTED, deal.id, {**event, "committedAt": at})
         return committed
 
     def subscriptions(self) -> list[Subscription]:
@@ -106,10 +114,20 @@ class Outbox:
         client = self.client
         polls = 0
         wait = self.relay_every
+        slept = 0.0
         while True:
             polls += 1
             busy = False
             try:
+                if slept >= self.redrive_after:
+                    slept = 0.0
+                    yield from client.call(
+                        RELAY,
+                        f"redrive:{polls}",
+                        "oms",
+                        "redriveCommitments",
+                        {"olderThan": self.redrive_after},
+                    )
                 found = yield from client.call(
                     RELAY,
                     f"poll:{polls}",
@@ -133,6 +151,7 @@ class Outbox:
             except CallError:
                 busy = True  # the store or the broker is down: try again soon
             wait = self.relay_every if busy else min(wait * 2, self.relay_idle)
+            slept += wait
             yield Sleep(wait)
 
     def place(self, message: Message) -> Workflow:
@@ -150,22 +169,31 @@ class Outbox:
         except Retryable:
             raise
         except Rejected as exc:
+            topic, payload = ORDER_REVOKED, {"reason": str(exc)}
+            if saga.done:  # an uncertain order the ERP may hold after all
+                ending = yield from settle(saga, deal.id, exc, announce=False)
+                if ending[0] == ORDER_ESCALATED:  # it could not be undone: people decide
+                    topic, payload = ending
+            revoked = {"topic": topic, "key": deal.id, "payload": payload}
             yield from client.call(
                 deal.id,
                 "revoke",
                 "oms",
                 "revokeCommitment",
-                {"dealId": deal.id, "reason": str(exc)},
+                {"dealId": deal.id, "reason": str(exc), "outbox": [revoked]},
             )
-            if saga.done:  # an uncertain order the ERP may hold after all
-                yield from settle(saga, deal.id, exc)
-            yield from client.publish(ORDER_REVOKED, deal.id, {"reason": str(exc)})
             return
-        yield from client.call(
-            deal.id, "confirm", "oms", "confirmCommitment", {"dealId": deal.id, "orderId": order_id}
-        )
+        # The store says so, and announces it, in one transaction: a broker that is
+        # down now delays the news but cannot lose it.
         done = Commitment(deal, account, customer_id, order_id)
-        yield from client.publish(ORDER_ACCEPTED, deal.id, commitment_payload(done))
+        accepted = {"topic": ORDER_ACCEPTED, "key": deal.id, "payload": commitment_payload(done)}
+        yield from client.call(
+            deal.id,
+            "confirm",
+            "oms",
+            "confirmCommitment",
+            {"dealId": deal.id, "orderId": order_id, "outbox": [accepted]},
+        )
 
     def fulfil(self, message: Message) -> Workflow:
         """Fulfil the accepted order, as the hybrid pattern does."""

@@ -16,24 +16,36 @@ from orchestrator.saga import Escalated, Saga
 __all__ = ["settle"]
 
 
-def settle(saga: Saga, deal_id: str, error: CallError) -> Workflow:
+def settle(saga: Saga, deal_id: str, error: CallError, announce: bool = True) -> Workflow:
     """Compensate what ``saga`` committed and publish how the deal ended.
 
     Compensated if something was undone; abandoned if something stands and
     compensation is switched off; otherwise nothing had committed, and the deal
     was rejected (a business "no") or failed (systems down).
+
+    Args:
+        saga: The failed saga.
+        deal_id: Its deal.
+        error: What failed.
+        announce: Publish the ending; ``False`` leaves that to the caller (the
+            outbox writes it to its store with the state change).
+
+    Returns:
+        The ending's ``(topic, payload)`` (via ``yield from``).
     """
-    publish = saga.client.publish
     if saga.done and not saga.client.policy.compensation:
-        yield from publish(ORDER_ABANDONED, deal_id, {"reason": str(error)})
-        return
-    try:
-        undone = yield from saga.compensate()
-    except Escalated as exc:
-        yield from publish(ORDER_ESCALATED, deal_id, {"reason": exc.reason, "cause": str(error)})
-        return
-    if undone:
-        topic = ORDER_COMPENSATED
+        ending = ORDER_ABANDONED, {"reason": str(error)}
     else:
-        topic = ORDER_REJECTED if isinstance(error, Rejected) else ORDER_FAILED
-    yield from publish(topic, deal_id, {"reason": str(error)})
+        try:
+            undone = yield from saga.compensate()
+        except Escalated as exc:
+            ending = ORDER_ESCALATED, {"reason": exc.reason, "cause": str(error)}
+        else:
+            if undone:
+                topic = ORDER_COMPENSATED
+            else:
+                topic = ORDER_REJECTED if isinstance(error, Rejected) else ORDER_FAILED
+            ending = topic, {"reason": str(error)}
+    if announce:
+        yield from saga.client.publish(ending[0], deal_id, ending[1])
+    return ending

@@ -61,6 +61,7 @@ class Subscription:
     created_seq: int
     status: str = "active"
     cancelled_seq: int = 0
+    dunned: bool = False  # cancelled by dunning (unpaid), not on request
     version: int = 1
     deal_id: str = ""
 
@@ -74,6 +75,10 @@ class Subscription:
             "currency": self.currency,
             "salesOrderId": self.sales_order_id,
             "status": self.status,
+            # Stripe's cancellation_details.reason: why it ended, if it did.
+            "cancellation": ("payment_failed" if self.dunned else "requested")
+            if self.status == "cancelled"
+            else None,
         }
 
 
@@ -222,6 +227,7 @@ class Billing(Vendor):
         if invoice.attempts >= payments.max_attempts:
             invoice.status = "uncollectible"
             invoice.version += 1
+            sub.dunned = True
             self._cancel(sub, now)
             return
         if sub.status == "active":

@@ -34,6 +34,9 @@ class Commitment:
     order_id: str = ""
     settled_at: float | None = None
     reason: str = ""
+    events: tuple[tuple[str, str, Mapping[str, Any]], ...] = ()  # as first written
+    driven_at: float = 0.0  # when its events were last written to the outbox
+    drives: int = 1
 
 
 @dataclass(slots=True)
@@ -58,6 +61,7 @@ class OrderStore(Vendor):
         "revokeCommitment",
         "markPublished",
         "markEvent",
+        "redriveCommitments",
     )
 
     def __init__(self, **kwargs: Any) -> None:
@@ -72,14 +76,43 @@ class OrderStore(Vendor):
         deal = params["dealId"]
         if deal in self.commitments:
             raise VendorError(409, "ALREADY_COMMITTED", f"deal {deal} is committed")
-        self.commitments[deal] = Commitment(deal, params["accountId"], now, self.ledger.next())
-        for event in params["outbox"]:
-            # The row carries the transaction's time: when sales got its commitment.
-            payload = {**event["payload"], "committedAt": now}
-            entry = OutboxEntry(self.new_id("OBX"), event["topic"], event["key"], payload)
+        # Each row carries the transaction's time: when sales got its commitment.
+        events = tuple(
+            (topic, key, {**payload, "committedAt": now}) for topic, key, payload in _events(params)
+        )
+        self.commitments[deal] = Commitment(
+            deal, params["accountId"], now, self.ledger.next(), events=events, driven_at=now
+        )
+        self._write(events)
+        return 201, {"dealId": deal, "status": "committed", "committedAt": now}
+
+    def redriveCommitments(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Write the events of commitments still unsettled ``olderThan`` seconds after
+        they were last written to the outbox again (their consumers are idempotent).
+
+        The safety net under the outbox: an event dead-lettered while the ERP was
+        down for longer than the broker's redelivery budget would otherwise leave its
+        commitment unsettled for good.
+        """
+        older_than = float(params["olderThan"])
+        driven = []
+        for commitment in self.commitments.values():
+            if commitment.status == "committed" and now - commitment.driven_at >= older_than:
+                commitment.driven_at = now
+                commitment.drives += 1
+                self._write(commitment.events)
+                driven.append(commitment.deal_id)
+        return {"redriven": driven}
+
+    def unsettled(self) -> bool:
+        """Whether any commitment is neither accepted nor revoked yet."""
+        return any(c.status == "committed" for c in self.commitments.values())
+
+    def _write(self, events: tuple[tuple[str, str, Mapping[str, Any]], ...]) -> None:
+        for topic, key, payload in events:
+            entry = OutboxEntry(self.new_id("OBX"), topic, key, payload)
             self.outbox[entry.id] = entry
             self.unpublished[entry.id] = entry
-        return 201, {"dealId": deal, "status": "committed", "committedAt": now}
 
     def getCommitment(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one commitment."""
@@ -87,21 +120,24 @@ class OrderStore(Vendor):
         return {"dealId": found.deal_id, "status": found.status, "orderId": found.order_id}
 
     def confirmCommitment(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """The ERP accepted the order behind a commitment."""
+        """The ERP accepted the order behind a commitment; its ``outbox`` events are
+        written in the same transaction (once: a repeated confirmation writes none)."""
         found = self.find(self.commitments, params["dealId"], "commitment")
         if found.status == "committed":
             found.status = "accepted"
             found.order_id = params["orderId"]
             found.settled_at = now
+            self._write(_events(params))
         return {"dealId": found.deal_id, "status": found.status}
 
     def revokeCommitment(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """Withdraw a commitment the ERP would not honour."""
+        """Withdraw a commitment the ERP would not honour (with its ``outbox`` events)."""
         found = self.find(self.commitments, params["dealId"], "commitment")
         if found.status == "committed":
             found.status = "revoked"
             found.reason = str(params.get("reason", ""))
             found.settled_at = now
+            self._write(_events(params))
         return {"dealId": found.deal_id, "status": found.status}
 
     def pendingOutbox(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -132,3 +168,8 @@ class OrderStore(Vendor):
         """Note an event id as handled (idempotent)."""
         self.seen.setdefault(f"{params['source']}:{params['eventId']}", now)
         return {"marked": True}
+
+
+def _events(params: Mapping[str, Any]) -> tuple[tuple[str, str, Mapping[str, Any]], ...]:
+    """The ``outbox`` events of a request, as ``(topic, key, payload)``."""
+    return tuple((e["topic"], e["key"], e["payload"]) for e in params.get("outbox", ()))
