@@ -14,7 +14,10 @@ from orchestrator.effects import NOW, Call, Publish, Sleep, Workflow
 from orchestrator.errors import CallError, CircuitOpen, Retryable, Throttled, Unavailable
 from orchestrator.resilience import Breaker, Policy, RetryPolicy, backoff
 
-__all__ = ["Client"]
+__all__ = ["OCCURRED", "Client"]
+
+OCCURRED = "occurredAt"
+"""The payload field of an event published late: when its fact happened."""
 
 new_call = tuple.__new__
 """Builds a ``Call`` from all its fields at C speed: ``new_call(Call, fields)`` skips
@@ -138,6 +141,9 @@ class Client:
             payload: Its body.
             correlation: The deal it belongs to (default: ``key``).
 
+        An event published only after retries carries ``occurredAt``, the time of
+        the first attempt: when the fact it announces happened.
+
         Raises:
             Unavailable: The broker stayed down past ``policy.publish_retry``.
         """
@@ -152,4 +158,9 @@ class Client:
             except Unavailable:
                 if attempt >= retry.max_attempts:
                     raise
+                if attempt == 1 and OCCURRED not in payload:
+                    # Refused at once, so now is when it happened: say so in the event,
+                    # which will be published later than that.
+                    stamped = {**payload, OCCURRED: (yield NOW)}
+                    effect = effect._replace(payload=stamped)
             yield Sleep(backoff(retry, attempt, f"publish:{topic}:{key}"))

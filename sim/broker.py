@@ -145,6 +145,7 @@ class Broker:
         self.dlq: list[DeadLetter] = []
         self.lost: list[DeadLetter] = []  # thrown away: retention, or a sender gave up
         self.published = 0
+        self.refused = 0  # publishes refused while the broker was down
         self._routes: dict[str, _Route] = {}
 
     @property
@@ -225,6 +226,7 @@ class Broker:
         route = self._routes.get(topic) or self._route(topic)
         journal = self.journal
         if route.outages and route.channel.down(now):
+            self.refused += 1
             if journal is not None:
                 journal.event(now, "refused", topic, effect.key, effect.correlation)
             raise BrokerDown("broker", "publish", 503, "BROKER_UNAVAILABLE")
@@ -278,6 +280,8 @@ class Broker:
             # The copy takes its own way through the network, a little later.
             extra = channel.latency() if channel.latency is not None else 0.0
             later = due + extra + channel.redelivery.base
+            if channel.sign is not None:  # a sender's second attempt is sealed anew
+                message = message._replace(headers=channel.sign(effect.payload, later))
             self._offer(group, Envelope(message, effect.correlation, now, seq, later, True))
 
     def _offer(self, group: Group, envelope: Envelope) -> None:
@@ -363,6 +367,8 @@ class Broker:
                     self._note_order(group, envelope)
             if channel.crash_rate and self.dice() < channel.crash_rate:
                 # Applied, but the acknowledgement never reached the broker.
+                if self.journal is not None:
+                    self._log(group, envelope, "crash", "applied, acknowledgement lost")
                 self._again(group, envelope, None)
                 continue
             if ordered:  # _release, inlined
@@ -403,6 +409,8 @@ class Broker:
             self._lose(group, envelope, gave_up)
             self._release(group, envelope.message.key)
         else:
+            if self.journal is not None:
+                self._log(group, envelope, "retry", reason)
             self._again(group, envelope, exc)
 
     def _again(self, group: Group, envelope: Envelope, exc: Exception | None) -> None:

@@ -4,8 +4,8 @@ The trace hash says *whether* two runs differ; the journal says *what* happened,
 whom, like a ship's log: each vendor call (time, correlation id, workflow, system,
 operation, attempt, idempotency key, outcome, latency) and each event on the broker
 (published, refused while the broker was down, delivered, delivered again as a
-duplicate, dropped, dead-lettered). The correlation id is the deal's id on every
-line, so one deal's story is one filter away::
+duplicate, failed and coming again, dropped, dead-lettered). The correlation id is
+the deal's id on every line, so one deal's story is one filter away::
 
     jq -c 'select(.correlation == "D-000042")' build/events.jsonl
 
@@ -15,8 +15,8 @@ Lines are written as the run goes, in batches, so memory stays flat; a run witho
 
 from __future__ import annotations
 
-import json
-from typing import IO, Any
+from json.encoder import encode_basestring_ascii
+from typing import IO
 
 from orchestrator.effects import Call
 
@@ -40,8 +40,8 @@ class Journal:
         self._lines: list[str] = []
         self.lines = 0
 
-    def _write(self, entry: dict[str, Any]) -> None:
-        self._lines.append(json.dumps(entry, separators=(",", ":"), default=str))
+    def _write(self, line: str) -> None:
+        self._lines.append(line)
         self.lines += 1
         if len(self._lines) >= FLUSH_EVERY:
             self.flush()
@@ -55,21 +55,14 @@ class Journal:
             status: The HTTP-like status, 0 when no response came in time.
             latency: Seconds until the caller had its answer (or gave up).
         """
+        # Written field by field, not with json.dumps of a dict: a third of the cost.
+        # Times in microseconds, always six decimals.
         self._write(
-            {
-                "t": round(sent + latency, 6),
-                "kind": "call",
-                "sent": round(sent, 6),
-                "correlation": call.correlation,
-                "workflow": call.workflow,
-                "system": call.system,
-                "operation": call.operation,
-                "attempt": call.attempt,
-                "key": call.key,
-                "status": status,
-                "outcome": _outcome(status),
-                "latency": round(latency, 6),
-            }
+            f'{{"t":{sent + latency:.6f},"kind":"call","sent":{sent:.6f},'
+            f'"correlation":{_text(call.correlation)},"workflow":{_text(call.workflow)},'
+            f'"system":{_text(call.system)},"operation":{_text(call.operation)},'
+            f'"attempt":{call.attempt},"key":{_text(call.key)},"status":{status},'
+            f'"outcome":"{_outcome(status)}","latency":{latency:.6f}}}'
         )
 
     def event(
@@ -88,38 +81,42 @@ class Journal:
 
         Args:
             now: When.
-            kind: ``publish``, ``refused``, ``deliver``, ``duplicate``, ``drop``,
-                ``dead_letter``.
+            kind: ``publish``, ``refused`` (the broker was down), ``deliver``,
+                ``duplicate`` (a delivery of an event already applied, or a copy),
+                ``retry`` (the consumer failed; it comes again), ``crash`` (applied,
+                but the acknowledgement was lost), ``drop``, ``dead_letter``.
             topic: The event's topic.
             key: Its partition key.
             correlation: The deal it belongs to.
             event_id: Its id, once it has one.
             group: The consumer group concerned.
             attempt: The delivery's number.
-            reason: Why it was dropped or dead-lettered.
+            reason: Why it failed, was dropped or dead-lettered.
         """
-        entry: dict[str, Any] = {
-            "t": round(now, 6),
-            "kind": kind,
-            "correlation": correlation or key,
-            "topic": topic,
-            "key": key,
-        }
+        line = (
+            f'{{"t":{now:.6f},"kind":"{kind}","correlation":{_text(correlation or key)},'
+            f'"topic":{_text(topic)},"key":{_text(key)}'
+        )
         if event_id is not None:
-            entry["event"] = event_id
+            line += f',"event":{_text(event_id)}'
         if group is not None:
-            entry["group"] = group
+            line += f',"group":{_text(group)}'
         if attempt is not None:
-            entry["attempt"] = attempt
+            line += f',"attempt":{attempt}'
         if reason is not None:
-            entry["reason"] = reason
-        self._write(entry)
+            line += f',"reason":{_text(reason)}'
+        self._write(line + "}")
 
     def flush(self) -> None:
         """Write out what is buffered."""
         if self._lines:
             self.out.write("\n".join(self._lines) + "\n")
             self._lines.clear()
+
+
+def _text(value: str | None) -> str:
+    """A JSON string (or null), as ``json.dumps`` writes it."""
+    return "null" if value is None else encode_basestring_ascii(value)
 
 
 def _outcome(status: int) -> str:

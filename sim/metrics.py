@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from orchestrator.client import OCCURRED
 from orchestrator.events import (
     ONBOARDING_COMPLETED,
     ORDER_ABANDONED,
@@ -101,8 +102,9 @@ class Recorder:
             return
         if topic in (ORDER_ACCEPTED, ORDER_COMMITTED):
             if key in pending and pending[key] is None:
-                # The outbox commits locally: the event carries the moment it did.
-                at = payload.get("committedAt", now) if topic == ORDER_COMMITTED else now
+                # The outbox commits locally: the event carries the moment it did (as
+                # does an event published late, after the broker came back).
+                at = payload.get("committedAt", payload.get(OCCURRED, now))
                 pending[key] = at
                 latency = at - self.closed_at[key]
                 self.commitment_latency.append(latency)
@@ -122,7 +124,7 @@ class Recorder:
             self.ended_uncommitted += 1
         self.ended[key] = ending
         if ending == "completed":
-            cycle = now - self.closed_at[key]
+            cycle = payload.get(OCCURRED, now) - self.closed_at[key]
             self.cycle_time.append(cycle)
             if cycle <= self.sla_live:
                 self.live_in_sla += 1

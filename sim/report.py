@@ -79,6 +79,7 @@ EVENT_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
     ("stale updates discarded", _receivers("stale_discarded")),
     ("signatures refused", _count("signatures_refused")),
     ("events lost", lambda metrics: f"{metrics['broker']['lost']:,}"),
+    ("publishes refused, broker down", lambda metrics: f"{metrics['broker']['refused']:,}"),
 ]
 """Rows shown when a run had vendor webhooks."""
 

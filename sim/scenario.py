@@ -234,7 +234,7 @@ class OutboxSettings(Strict):
     """
 
     relay_every: Annotated[Duration, Field(gt=0)] = 1.0
-    relay_idle: Annotated[Duration, Field(gt=0)] = 8.0
+    relay_idle: Annotated[Duration, Field(gt=0)] = 2.0
     batch: Annotated[int, Field(ge=1)] = 100
     transactional: bool = True
     redrive_after: Annotated[Duration, Field(gt=0)] = 900.0

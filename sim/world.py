@@ -243,6 +243,8 @@ class World:
         rate = self.scenario.workload.arrivals_per_hour
         for count, (gap, deal) in enumerate(deals(self.streams, self.book, self.plans, rate), 1):
             yield env.timeout(gap)
+            if not self.arriving:
+                return  # drained: no more deals
             record(deal.id, env.now)
             start(close(deal), deal.id)
             if count == limit:
@@ -303,14 +305,16 @@ class World:
         )
 
     def drain(self, cap: float = SETTLE_CAP) -> bool:
-        """After ``run(orders=...)``: run on until :meth:`quiet`, for at most ``cap``
-        more simulated seconds; the books of every property can then be closed.
+        """After a run: close no more deals and run on until :meth:`quiet`, for at
+        most ``cap`` more simulated seconds; the books of every property can then
+        be closed.
 
         Returns:
             Whether the world went quiet within ``cap``.
         """
         env = self.env
         until = env.now + cap
+        self.arriving = False  # after a horizon: close no more deals
         with fewer_gc_pauses():
             while not self.quiet() and env.now < until:
                 if drained(env):
@@ -428,6 +432,7 @@ class World:
             }
         return {
             "published": broker.published,
+            "refused": broker.refused,
             "delivered": sum(g.delivered for g in groups),
             "redelivered": sum(g.redelivered for g in groups),
             "dead_lettered": len(broker.dlq),

@@ -51,11 +51,17 @@ class Plan:
             "email": "billing@acme.example.com",
         }
 
-    def run(self, workflow: Workflow) -> Any:
-        """Drive ``workflow`` to its end and return its value (or raise its error)."""
+    def run(self, workflow: Workflow, sleeps: int | None = None) -> Any:
+        """Drive ``workflow`` to its end and return its value (or raise its error).
+
+        Args:
+            workflow: The workflow.
+            sleeps: Stop after this many ``Sleep`` effects (a workflow that runs
+                forever, like the outbox relay); None: run to the end.
+        """
         value: Any = None
         error: BaseException | None = None
-        while True:
+        while sleeps is None or len(self.slept) < sleeps:
             try:
                 effect = workflow.throw(error) if error is not None else workflow.send(value)
             except StopIteration as stop:

@@ -21,11 +21,13 @@ from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Message, Subscriptio
 from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import (
+    Commitment,
+    accept_order,
     cancel_order,
-    commit,
     commitment_payload,
     fulfil,
     restore,
+    validate_account,
 )
 
 __all__ = ["Hybrid", "fulfil_accepted"]
@@ -44,7 +46,11 @@ class Hybrid:
         """Commit synchronously, then announce ``order.accepted``."""
         saga = Saga(deal.id, self.client)
         try:
-            done = yield from commit(self.client, deal, saga)
+            # validate_account and accept_order, not one commit() around them: a
+            # generator layer fewer for every call of the hot path.
+            account = yield from validate_account(self.client, deal)
+            customer_id, order_id = yield from accept_order(self.client, deal, account, saga)
+            done = Commitment(deal, account, customer_id, order_id)
         except CallError as exc:
             yield from settle(saga, deal.id, exc)
             return

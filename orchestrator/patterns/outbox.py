@@ -62,7 +62,7 @@ class Outbox:
         settings = settings or {}
         self.client = client
         self.relay_every = float(settings.get("relay_every", 1.0))
-        self.relay_idle = max(self.relay_every, float(settings.get("relay_idle", 8.0)))
+        self.relay_idle = max(self.relay_every, float(settings.get("relay_idle", 2.0)))
         self.transactional = bool(settings.get("transactional", True))
         self.redrive_after = float(settings.get("redrive_after", 900.0))
         self.batch = int(settings.get("batch", 100))

@@ -1,11 +1,11 @@
 """Quote-to-cash: from a closed deal to a live, billed, provisioned customer.
 
-The workflow is split where the patterns split it. ``commit`` is the commercial
-commitment (validate the account, find or create the ERP customer, have the ERP
-accept the sales order); ``fulfil`` is the rest (subscription, entitlement,
-onboarding case, first invoice, cross-reference write-back). A synchronous chain
-runs both in one breath; the hybrid pattern commits synchronously and fulfils when
-the ``order.accepted`` event arrives.
+The workflow is split where the patterns split it. The commercial commitment is
+``validate_account`` then ``accept_order`` (find or create the ERP customer, have
+the ERP accept the sales order), the outbox running the two apart; ``fulfil`` is
+the rest (subscription, entitlement, onboarding case, first invoice, cross-reference
+write-back). A synchronous chain runs both in one breath; the hybrid pattern
+commits synchronously and fulfils when the ``order.accepted`` event arrives.
 
 Every committing write is a saga step: ``saga.step`` records its undo right after it
 commits (or, after an unknown outcome, records how to find out and undo it).
@@ -26,7 +26,6 @@ from orchestrator.saga import Saga
 __all__ = [
     "Commitment",
     "accept_order",
-    "commit",
     "commitment_payload",
     "fulfil",
     "restore",
@@ -48,21 +47,6 @@ class Commitment(NamedTuple):
     account: Mapping[str, Any]
     customer_id: str
     order_id: str
-
-
-def commit(client: Client, deal: Deal, saga: Saga) -> Workflow:
-    """Validate the account and get the sales order accepted by the ERP.
-
-    Returns:
-        The ``Commitment`` (via ``yield from``).
-
-    Raises:
-        Rejected: The account is not active, or the ERP's credit check said no.
-        Retryable: A system stayed unavailable past the retry budget.
-    """
-    account = yield from validate_account(client, deal)
-    customer_id, order_id = yield from accept_order(client, deal, account, saga)
-    return Commitment(deal, account, customer_id, order_id)
 
 
 def validate_account(client: Client, deal: Deal) -> Workflow:

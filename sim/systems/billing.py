@@ -109,6 +109,7 @@ class BillingInvoice:
             "attempts": self.attempts,
             "paidAt": self.paid_at,
             "version": self.version,
+            "dealId": self.deal_id,
         }
 
 
