@@ -137,6 +137,14 @@ def _progress(label: str) -> Iterator[ProgressCallback]:
             bar.stop()
 
 
+def _check_systems(path: Path, scenario: Scenario, patterns: list[str]) -> None:
+    """Refuse, before anything runs, a pattern the scenario lacks a system for."""
+    for pattern in patterns:
+        problem = scenario.missing_systems(pattern)
+        if problem:
+            fail(f"{path}: {problem}; or choose another pattern")
+
+
 def _simulate(
     scenario: Scenario,
     seed: int | None,
@@ -148,9 +156,6 @@ def _simulate(
     from sim.journal import Journal
     from sim.world import World
 
-    problem = scenario.missing_systems(pattern)
-    if problem:
-        fail(problem)
     with _events_file(events) as out:
         journal = Journal(out) if out is not None else None
         world = World(scenario, scenario.seed if seed is None else seed, pattern, journal=journal)
@@ -259,6 +264,7 @@ def run(
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
     loaded = _scenario(scenario)
+    _check_systems(scenario, loaded, [pattern or loaded.pattern])
     result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders, events)
     _report(loaded, [result], json_path, result)
 
@@ -278,6 +284,7 @@ def compare(
     seconds = _prepare(duration, orders, json_path)
     names = _patterns(patterns)
     loaded = _scenario(scenario)
+    _check_systems(scenario, loaded, names)
     results: list[dict[str, Any]] = []
     for name in names:
         results.append(_simulate(loaded, seed, name, seconds, orders))

@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from orchestrator.patterns import NEEDS, PATTERNS, TOPICS
 from orchestrator.resilience import BreakerPolicy, Policy
 from sim.knobs import Backoff, BillingKnobs, Duration, Latency, Rate, Strict, SystemKnobs
-from sim.validation import ScenarioError, read_yaml, validate
+from sim.validation import Misplaced, ScenarioError, read_yaml, validate
 
 __all__ = [
     "SYSTEMS",
@@ -292,7 +292,7 @@ class Scenario(Strict):
     def _systems_there(self) -> Self:
         problem = self.missing_systems(self.pattern)
         if problem:
-            raise ValueError(problem)
+            raise Misplaced(("systems", "oms"), problem)
         return self
 
     def missing_systems(self, pattern: str) -> str | None:

@@ -105,12 +105,27 @@ def validate(model: type[M], data: Any, path: Path, lines: Lines) -> M:
     return _raise(f"{path}: {count}:\n  " + "\n  ".join(shown) + f"\n{advice}")
 
 
+class Misplaced(ValueError):
+    """A problem that a check across fields found, and the field to blame for it.
+
+    A model validator sees the whole scenario, so pydantic files what it raises
+    under "(top level)"; raising this instead points the message at ``field``.
+    """
+
+    def __init__(self, field: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def _raise(message: str) -> typing.NoReturn:
     raise ScenarioError(message)
 
 
 def _describe(model: type[BaseModel], err: Any, path: Path, lines: Lines) -> tuple[int, str]:
     loc = tuple(part for part in err["loc"] if not _is_tag(part))
+    cause = err.get("ctx", {}).get("error")
+    if isinstance(cause, Misplaced):
+        loc = (*loc, *cause.field)
     line = _line_of(loc, lines)
     return line, _explain(model, err, loc, f"line {line}: " if line else "")
 

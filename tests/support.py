@@ -26,6 +26,8 @@ class Plan:
         answers: ``"system.operation"`` -> answers in order; an answer is a body
             (returned) or an exception instance (thrown). When a list runs out,
             the last answer repeats; an operation with no script answers ``{"id": ...}``.
+            ``publish.<topic>``: errors the broker raises to the next publishes
+            on that topic, one each; then publishing succeeds.
     """
 
     def __init__(self, answers: Mapping[str, Iterable[Any]] | None = None) -> None:
@@ -80,7 +82,11 @@ class Plan:
                 self.slept.append(effect.seconds)
                 self.now += effect.seconds
             elif isinstance(effect, Publish):
-                self.published.append(effect)
+                refusal = self.answers.get(f"publish.{effect.topic}")
+                if refusal and isinstance(refusal[0], BaseException):
+                    error = refusal.popleft()  # the broker refuses this attempt
+                else:
+                    self.published.append(effect)
 
     def operations(self) -> list[str]:
         """``system.operation`` of every call made, in order."""

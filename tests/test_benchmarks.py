@@ -31,3 +31,11 @@ def test_throughput_benchmark_prints_its_figures() -> None:
 def test_gate_benchmark_prints_its_figures() -> None:
     printed = run("benchmarks/gate.py", "--size", "200000", "--repeat", "1")
     assert "diff" in printed and "gate" in printed
+
+
+def test_events_benchmark_prints_its_figures() -> None:
+    printed = run("benchmarks/events.py", "--deals", "200", "--repeat", "1")
+    for pattern in ("sync_chain", "hybrid", "outbox", "event_driven"):
+        assert f"  {pattern} " in printed
+    for figure in ("deals per wall second", "deliveries per deal", "start-up included", "--events"):
+        assert figure in printed

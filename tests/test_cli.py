@@ -318,6 +318,118 @@ def test_no_problem_no_stderr(tmp_path: Path) -> None:
     assert "error" not in done.stderr.lower()
 
 
+# --- the event log -------------------------------------------------------------------------
+
+STORM = ROOT / "scenarios" / "webhook_storm.yaml"
+
+
+@pytest.fixture(scope="module")
+def storm_log(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("events")
+    log, result = folder / "events.jsonl", folder / "run.json"
+    done = cli("run", STORM, "--orders", "25", "--events", log, "--json", result)
+    assert done.returncode == 0, done.stderr
+    return log, result
+
+
+def _lines(log: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_event_log_is_the_same_byte_for_byte_on_a_second_run(
+    storm_log: tuple[Path, Path], tmp_path: Path
+) -> None:
+    log, result = storm_log
+    again = tmp_path / "again.jsonl"
+    done = cli("run", STORM, "--orders", "25", "--events", again, "--json", tmp_path / "r.json")
+    assert done.returncode == 0, done.stderr
+    assert again.read_bytes() == log.read_bytes()
+    # writing the log does not change the run
+    assert _load(tmp_path / "r.json")["trace_hash"] == _load(result)["trace_hash"]
+
+
+def test_every_line_of_the_event_log_says_when_what_and_for_whom(
+    storm_log: tuple[Path, Path],
+) -> None:
+    lines = _lines(storm_log[0])
+    kinds = {line["kind"] for line in lines}
+    assert {"call", "publish", "deliver", "duplicate"} <= kinds  # the storm duplicates
+    times = [line["t"] for line in lines]
+    assert times == sorted(times)
+    for line in lines:
+        assert line["correlation"], line
+        if line["kind"] == "call":
+            assert {"system", "operation", "status", "outcome", "latency"} <= set(line)
+        else:
+            assert {"topic", "event"} <= set(line), line
+
+
+def test_one_deal_can_be_followed_through_the_log(storm_log: tuple[Path, Path]) -> None:
+    lines = _lines(storm_log[0])
+    deal = next(line["correlation"] for line in lines if line["correlation"].startswith("D-"))
+    story = [line for line in lines if line["correlation"] == deal]
+    calls = [(line["system"], line["operation"]) for line in story if line["kind"] == "call"]
+    assert ("erp", "createSalesOrder") in calls
+    published = {line["topic"] for line in story if line["kind"] == "publish"}
+    assert {"order.accepted", "order.live"} <= published  # the hybrid pattern's events
+    # every delivery of the deal's events follows its publication
+    first_published = {}
+    for line in story:
+        if line["kind"] == "publish":
+            first_published.setdefault(line["event"], line["t"])
+        elif line["kind"] == "deliver":
+            assert line["t"] >= first_published[line["event"]], line
+
+
+def test_without_the_flag_no_event_log_is_written(tmp_path: Path) -> None:
+    done = cli("run", STORM, "--orders", "5", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_event_log_below_a_file_is_refused_before_the_run(tmp_path: Path) -> None:
+    (tmp_path / "blocker").write_text("a file")
+    done = cli("run", STORM, "--orders", "5", "--events", tmp_path / "blocker" / "e.jsonl")
+    _one_error(_fails(done, "--events"))
+    assert "trace hash" not in done.stdout
+
+
+# --- a pattern the scenario lacks a system for ------------------------------------------------
+
+
+def test_a_pattern_without_its_system_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    path = tmp_path / "no_oms.yaml"
+    path.write_text("name: x\nworkload: {arrivals_per_hour: 60}\nsystems:\n  oms: null\n")
+    json_path = tmp_path / "c.json"
+    done = cli("compare", path, "--patterns", "hybrid,outbox", "--orders", "5", "--json", json_path)
+    _one_error(_fails(done, str(path), "'outbox' needs systems.oms", "choose another pattern"))
+    assert "trace hash" not in done.stdout  # hybrid was not run first and then thrown away
+    assert not json_path.exists()
+
+
+def test_a_scenario_whose_own_pattern_lacks_its_system_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "no_oms.yaml"
+    path.write_text(
+        "name: x\npattern: outbox\nworkload: {arrivals_per_hour: 60}\nsystems:\n  oms: null\n"
+    )
+    _one_error(_fails(cli("validate", path), str(path), "line 5: systems.oms", "needs systems.oms"))
+
+
+def test_consumers_that_must_remember_need_the_order_store(tmp_path: Path) -> None:
+    path = tmp_path / "long_redelivery.yaml"
+    path.write_text(
+        "name: x\nworkload: {arrivals_per_hour: 60}\n"
+        "broker:\n  max_deliveries: 40\n  redelivery: {base: 10m, cap: 6h}\n"
+        "systems:\n  oms: null\n"
+    )
+    stderr = _fails(cli("validate", path), str(path), "line 7: systems.oms")
+    assert "later than a vendor remembers idempotency keys" in stderr
+    assert "policy.dedupe: false" in stderr  # says what to do instead
+    # turning the consumers' memory off is accepted: the user chose it
+    path.write_text(path.read_text() + "policy: {dedupe: false}\n")
+    assert cli("validate", path).returncode == 0
+
+
 # --- interrupt handling through the API -----------------------------------------------------
 
 

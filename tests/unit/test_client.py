@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from orchestrator.client import Client
+from orchestrator.client import OCCURRED, Client
 from orchestrator.errors import (
     CircuitOpen,
     Conflict,
@@ -115,3 +115,33 @@ def test_circuit_open_is_raised_when_the_budget_ends_during_the_cool_down() -> N
     else:
         raise AssertionError("expected CircuitOpen")
     assert len(plan.calls) == 1
+
+
+PUBLISH = RetryPolicy(max_attempts=3, base=10.0, cap=10.0, jitter="none")
+
+
+def test_an_event_published_late_says_when_it_happened() -> None:
+    client = Client(Policy(breaker=None, publish_retry=PUBLISH))
+    plan = Plan({"publish.order.accepted": [Unavailable("broker", "publish", 503)] * 2})
+    plan.now = 100.0
+    plan.run(client.publish("order.accepted", "D-1", {"orderId": "SO-1"}))
+    [event] = plan.published
+    assert plan.slept == [10.0, 10.0]
+    assert event.payload == {"orderId": "SO-1", OCCURRED: 100.0}  # the first try, not 120
+
+
+def test_an_event_published_at_once_carries_no_stamp() -> None:
+    client = Client(Policy(breaker=None, publish_retry=PUBLISH))
+    plan = Plan()
+    plan.run(client.publish("order.accepted", "D-1", {"orderId": "SO-1"}))
+    assert plan.published[0].payload == {"orderId": "SO-1"}
+
+
+def test_publishing_gives_up_after_its_budget() -> None:
+    client = Client(Policy(breaker=None, publish_retry=PUBLISH))
+    plan = Plan({"publish.order.accepted": [Unavailable("broker", "publish", 503)] * 3})
+    with contextlib.suppress(Unavailable):
+        plan.run(client.publish("order.accepted", "D-1", {"orderId": "SO-1"}))
+        raise AssertionError("expected Unavailable")
+    assert plan.published == []
+    assert len(plan.slept) == 2
