@@ -14,7 +14,12 @@ from typing import Any, Final, NamedTuple
 from orchestrator.effects import Workflow
 
 __all__ = [
+    "AMENDMENT",
+    "AMENDMENT_ACCEPTED",
+    "AMENDMENT_APPLIED",
+    "AMENDMENT_REQUESTED",
     "ONBOARDING_COMPLETED",
+    "ORDER",
     "ORDER_ABANDONED",
     "ORDER_ACCEPTED",
     "ORDER_COMMITTED",
@@ -26,6 +31,7 @@ __all__ = [
     "ORDER_REVOKED",
     "WEBHOOK_TOPICS",
     "XREF_STALE",
+    "Endings",
     "Handler",
     "Message",
     "Subscription",
@@ -55,6 +61,38 @@ ORDER_ABANDONED: Final = "order.abandoned"
 """The saga failed and compensation is switched off: partial state stays behind."""
 XREF_STALE: Final = "account.xref_stale"
 """The CRM account's cross-reference could not be written back; a person must."""
+
+
+AMENDMENT_REQUESTED: Final = "amendment.requested"
+"""Sales amended a live subscription in the CRM (seats, plan, renewal, cancellation)."""
+AMENDMENT_ACCEPTED: Final = "amendment.accepted"
+"""Billing and provisioning hold the amendment; the ERP's books are to follow."""
+AMENDMENT_APPLIED: Final = "amendment.applied"
+"""Billing, the ERP and provisioning all hold the amendment."""
+
+
+class Endings(NamedTuple):
+    """The topics on which one kind of workflow announces how it failed to finish."""
+
+    compensated: str
+    escalated: str
+    rejected: str
+    failed: str
+    abandoned: str
+
+
+ORDER: Final = Endings(
+    ORDER_COMPENSATED, ORDER_ESCALATED, ORDER_REJECTED, ORDER_FAILED, ORDER_ABANDONED
+)
+"""How quote-to-cash ends when the order does not go live."""
+AMENDMENT: Final = Endings(
+    "amendment.compensated",
+    "amendment.escalated",
+    "amendment.rejected",
+    "amendment.failed",
+    "amendment.abandoned",
+)
+"""How an amendment ends when it is not applied."""
 
 
 WEBHOOK_TOPICS: Final = {

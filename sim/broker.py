@@ -438,6 +438,9 @@ class Broker:
             group.dead_lettered += 1
             self.dlq.append(DeadLetter(message, reason, now, group.name))
             note = {"topic": message.topic, "reason": reason}
+            workflow = message.payload.get("workflow")
+            if workflow is not None:
+                note["workflow"] = workflow  # whose work it was, when not the key's
             for observe in self.taps:
                 observe(DEAD_LETTERED, message.key, note, now)
         if self.journal is not None:

@@ -17,6 +17,8 @@ import numpy as np
 
 from orchestrator.client import OCCURRED
 from orchestrator.events import (
+    AMENDMENT,
+    AMENDMENT_APPLIED,
     ONBOARDING_COMPLETED,
     ORDER_ABANDONED,
     ORDER_ACCEPTED,
@@ -44,6 +46,16 @@ ENDINGS = {
     DEAD_LETTERED: "escalated",
 }
 """Terminal topic -> how the deal ended."""
+
+AMENDMENT_ENDINGS = {
+    AMENDMENT_APPLIED: "applied",
+    AMENDMENT.compensated: "compensated",
+    AMENDMENT.escalated: "escalated",
+    AMENDMENT.rejected: "rejected",
+    AMENDMENT.failed: "failed",
+    AMENDMENT.abandoned: "abandoned",
+}
+"""Terminal topic -> how an amendment ended."""
 
 
 def quantiles(values: Iterable[float]) -> dict[str, float | None]:
@@ -73,6 +85,10 @@ class Recorder:
             support desk's webhook reported it (when it sends webhooks).
         redriven: Topics whose dead letters the pattern recovers by itself: not
             an escalation.
+        amendments: Amendment id -> its deal, kind and when it was requested,
+            while it runs.
+        amendment_ended: Amendment id -> how it ended.
+        amendment_latency: Seconds from request to applied, per applied amendment.
     """
 
     sla_live: float
@@ -88,6 +104,15 @@ class Recorder:
     stale_xrefs: int = 0
     onboarding: array[float] = field(default_factory=lambda: array("d"))
     redriven: frozenset[str] = frozenset()
+    amendments: dict[str, tuple[str, str, float]] = field(default_factory=dict)
+    amendment_ended: dict[str, str] = field(default_factory=dict)
+    amendment_kinds: dict[str, int] = field(default_factory=dict)
+    amendment_latency: array[float] = field(default_factory=lambda: array("d"))
+
+    def request(self, amendment_id: str, deal_id: str, kind: str, now: float) -> None:
+        """Sales asked for an amendment at ``now``."""
+        self.amendments[amendment_id] = (deal_id, kind, now)
+        self.amendment_kinds[kind] = self.amendment_kinds.get(kind, 0) + 1
 
     def close(self, deal_id: str, now: float) -> None:
         """A deal closed in the CRM at ``now``."""
@@ -111,14 +136,23 @@ class Recorder:
                 if latency <= self.sla_commitment:
                     self.committed_in_sla += 1
             return
-        if topic == DEAD_LETTERED and payload.get("topic") in self.redriven:
-            return
+        if topic == DEAD_LETTERED:
+            if payload.get("topic") in self.redriven:
+                return
+            if payload.get("workflow") in self.amendments:
+                self._amended("escalated", payload, now)  # its ERP posting went to people
+                return
         if topic == ONBOARDING_COMPLETED:
             if key in self.closed_at:
                 self.onboarding.append(now - self.closed_at[key])
             return
         ending = ENDINGS.get(topic)
-        if ending is None or key not in pending:
+        if ending is None:
+            amended = AMENDMENT_ENDINGS.get(topic)
+            if amended is not None:
+                self._amended(amended, payload, now)
+            return
+        if key not in pending:
             return
         if pending.pop(key) is None:
             self.ended_uncommitted += 1
@@ -128,6 +162,27 @@ class Recorder:
             self.cycle_time.append(cycle)
             if cycle <= self.sla_live:
                 self.live_in_sla += 1
+
+    def _amended(self, ending: str, payload: Mapping[str, Any], now: float) -> None:
+        asked = self.amendments.pop(payload["workflow"], None)
+        if asked is None:
+            return
+        self.amendment_ended[payload["workflow"]] = ending
+        if ending == "applied":
+            self.amendment_latency.append(payload.get(OCCURRED, now) - asked[2])
+
+    def amendment_summary(self) -> dict[str, Any]:
+        """Amendment-level metrics: how many were asked for, by kind and by ending."""
+        counts = dict.fromkeys(AMENDMENT_ENDINGS.values(), 0)
+        for ending in self.amendment_ended.values():
+            counts[ending] += 1
+        return {
+            "requested": sum(self.amendment_kinds.values()),
+            "by_kind": dict(sorted(self.amendment_kinds.items())),
+            **counts,
+            "in_flight": len(self.amendments),
+            "latency_s": quantiles(self.amendment_latency),
+        }
 
     def summary(self, now: float) -> dict[str, Any]:
         """Deal-level metrics as of simulated time ``now``."""

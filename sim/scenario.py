@@ -25,6 +25,7 @@ __all__ = [
     "Backoff",
     "Broker",
     "Delivery",
+    "Lifecycle",
     "Retry",
     "Scenario",
     "ScenarioError",
@@ -62,6 +63,60 @@ DEFAULT_PLANS = [
 ]
 
 
+MONTH = 30 * 86400.0
+
+
+class MonthEnd(Strict):
+    """Amendments pile up at month end: ``{last: 3d, factor: 4}``."""
+
+    last: Annotated[Duration, Field(gt=0)] = 3 * 86400.0
+    factor: Annotated[float, Field(ge=1)] = 4.0
+
+
+class Lifecycle(Strict):
+    """What happens to a subscription after its first order.
+
+    Rates are per live subscription per 30-day month; each draws its own saga.
+
+    Attributes:
+        term: A subscription's billing term; renewal comes at its end.
+        seat_changes_per_month: Seat count changes mid-term.
+        seat_change: The relative change of a seat change, as ``[least, most]``
+            (``[-0.3, 0.5]``: from 30% fewer to 50% more seats).
+        plan_changes_per_month: Moves to another plan.
+        cancellations_per_month: Cancellations mid-term (credited pro rata).
+        renewal_rate: Share of subscriptions renewed at term end (the others
+            are cancelled then).
+        month_end: Amendments more frequent over the month's last days.
+        wait: How long an amendment waits for a subscription still being
+            fulfilled before it gives up (rejected).
+    """
+
+    term: Annotated[Duration, Field(gt=0)] = MONTH
+    seat_changes_per_month: Annotated[float, Field(ge=0)] = 0.5
+    seat_change: tuple[float, float] = (-0.3, 0.5)
+    plan_changes_per_month: Annotated[float, Field(ge=0)] = 0.05
+    cancellations_per_month: Annotated[float, Field(ge=0)] = 0.02
+    renewal_rate: Rate = 0.9
+    month_end: MonthEnd | None = None
+    wait: Annotated[Duration, Field(gt=0)] = 86400.0
+
+    @model_validator(mode="after")
+    def _change_range(self) -> Self:
+        low, high = self.seat_change
+        if not -1.0 < low <= high:
+            raise ValueError(
+                "expected seat_change as [least, most] with -1 < least <= most, "
+                f"got [{low:g}, {high:g}]"
+            )
+        return self
+
+    def per_second(self) -> float:
+        """Mid-term amendments per live subscription per second, before month end."""
+        rates = self.seat_changes_per_month + self.plan_changes_per_month
+        return (rates + self.cancellations_per_month) / MONTH
+
+
 class Workload(Strict):
     """Who buys and how often.
 
@@ -74,6 +129,8 @@ class Workload(Strict):
         onboarding_time: Support's work on an onboarding case, once opened.
         account_changes_per_hour: Edits of CRM accounts (a billing e-mail changes),
             announced by the CRM's outbound messages when it sends them.
+        lifecycle: Amendments, renewals and cancellations of live subscriptions;
+            null for none (the first order only).
     """
 
     arrivals_per_hour: Annotated[float, Field(gt=0)]
@@ -83,6 +140,7 @@ class Workload(Strict):
     plans: list[Plan] = Field(default_factory=lambda: list(DEFAULT_PLANS), min_length=1)
     onboarding_time: Latency = Latency(p50=4 * 3600.0, p99=48 * 3600.0)
     account_changes_per_hour: Annotated[float, Field(ge=0)] = 0.0
+    lifecycle: Lifecycle | None = None
 
 
 class Sla(Strict):

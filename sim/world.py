@@ -18,9 +18,10 @@ from orchestrator.client import Client
 from orchestrator.consumers import remembered
 from orchestrator.effects import Publish
 from orchestrator.errors import CallError
-from orchestrator.events import ORDER_ESCALATED, webhook_topic
+from orchestrator.events import AMENDMENT_ACCEPTED, ORDER_ESCALATED, webhook_topic
 from orchestrator.patterns import Pattern, make
 from orchestrator.receivers import receivers
+from orchestrator.workflows.amendment import Amendment, accept_amendment, amend, post_accepted
 from sim.audit import audit
 from sim.broker import Broker
 from sim.bulkhead import Bulkhead
@@ -28,9 +29,11 @@ from sim.delivery import default_channel, topic_channels, webhook_channels
 from sim.driver import Line, Runtime
 from sim.faults import Faults, ScriptedFault, latency_sampler
 from sim.journal import Journal
+from sim.leakage import leakage
+from sim.lifecycle import Diary, follow
 from sim.metrics import Recorder, quantiles
 from sim.rng import Streams
-from sim.scenario import Scenario
+from sim.scenario import MONTH, Scenario
 from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
 from sim.systems.billing import Payments
 from sim.systems.oms import OrderStore
@@ -108,7 +111,12 @@ class World:
         work = scenario.workload
         self.crm = Crm(**self._vendor_args("crm"))
         self.erp = Erp(**self._vendor_args("erp"))
-        self.billing = Billing(payments=self._payments(), **self._vendor_args("billing"))
+        life = work.lifecycle
+        self.billing = Billing(
+            payments=self._payments(),
+            term=life.term if life is not None else MONTH,
+            **self._vendor_args("billing"),
+        )
         self.provisioning = Provisioning(**self._vendor_args("provisioning"))
         onboarding = streams.draws("support.onboarding", latency_sampler(work.onboarding_time))
         self.support = Support(onboarding=onboarding, **self._vendor_args("support"))
@@ -159,6 +167,14 @@ class World:
             if policy.consumer_memory:
                 handler = remembered(self.client, sub.group, handler)
             self.broker.subscribe(sub.topic, handler, consumers, sub.group)
+        if work.lifecycle is not None and self.pattern.amendments == "events":
+            client = self.client
+            self.broker.subscribe(
+                AMENDMENT_ACCEPTED,
+                lambda message: post_accepted(client, message),
+                consumers,
+                "erp-amendments",
+            )
         for sub in receivers(self.client, senders):
             self.broker.subscribe(sub.topic, sub.handler, consumers, sub.group)
         for system in senders:
@@ -169,7 +185,9 @@ class World:
         self.plans: list[Plan] = [
             (p.name, p.sku, p.unit_price, p.seats[0], p.seats[1]) for p in work.plans
         ]
+        self.diary = Diary(life, work.plans, streams) if life is not None else None
         self.arriving = True
+        self.amending = True  # diaries still draw amendments
         self.last_arrival = 0.0
         self.interrupted = False
         self.crashes: list[str] = []
@@ -240,17 +258,30 @@ class World:
         start = self.runtime.start
         close = self.pattern.close
         record = self.recorder.close
+        ended = self.recorder.ended
         rate = self.scenario.workload.arrivals_per_hour
+
+        def going() -> bool:
+            return self.amending
+
         for count, (gap, deal) in enumerate(deals(self.streams, self.book, self.plans, rate), 1):
             yield env.timeout(gap)
             if not self.arriving:
                 return  # drained: no more deals
             record(deal.id, env.now)
             start(close(deal), deal.id)
+            if self.diary is not None:
+                env.process(follow(env, self.diary, deal, self._amend, ended.get, going))
             if count == limit:
                 break
         self.arriving = False
         self.last_arrival = env.now
+
+    def _amend(self, amendment: Amendment) -> None:
+        """Start an amendment's saga, as the pattern runs it."""
+        self.recorder.request(amendment.id, amendment.deal_id, amendment.kind, self.env.now)
+        run = accept_amendment if self.pattern.amendments == "events" else amend
+        self.runtime.start(run(self.client, amendment), amendment.deal_id)
 
     def run(
         self,
@@ -299,6 +330,7 @@ class World:
         return (
             not self.arriving
             and not self.recorder.pending
+            and not self.recorder.amendments
             and not self.ticking
             and all(not group.open for group in self.broker.groups())
             and (oms is None or not (oms.unpublished or oms.unsettled()))
@@ -315,6 +347,7 @@ class World:
         env = self.env
         until = env.now + cap
         self.arriving = False  # after a horizon: close no more deals
+        self.amending = False  # nor amend any
         with fewer_gc_pauses():
             while not self.quiet() and env.now < until:
                 if drained(env):
@@ -381,7 +414,12 @@ class World:
             self.support,
             lambda deal: deal not in pending and ended.get(deal) != "escalated",
         )
-        metrics["manual_reconciliation_items"] = metrics["orders_escalated"] + recorder.stale_xrefs
+        amendments = recorder.amendment_summary()
+        metrics["amendments"] = amendments
+        metrics["manual_reconciliation_items"] = (
+            metrics["orders_escalated"] + amendments["escalated"] + recorder.stale_xrefs
+        )
+        metrics.update(leakage(self.billing, self.erp, self.provisioning, self._cause))
         metrics["data_quality_exceptions"] = sum(findings.values())
         metrics["audit"] = findings
         metrics["dlq_depth"] = len(self.broker.dlq)
@@ -414,6 +452,22 @@ class World:
             "metrics": metrics,
             "trace_hash": self.trace.hexdigest(),
         }
+
+    def _cause(self, deal_id: str) -> str:
+        """What a difference in a deal's records is put down to (see ``sim.leakage``)."""
+        recorder = self.recorder
+        if deal_id in recorder.pending:
+            return "order in flight"
+        ending = recorder.ended.get(deal_id)
+        if ending in ("escalated", "abandoned"):
+            return f"order {ending}"
+        found = "unexplained"
+        if any(deal == deal_id for deal, _, _ in recorder.amendments.values()):
+            return "amendment in flight"
+        for wf, ending in recorder.amendment_ended.items():
+            if ending in ("escalated", "abandoned") and wf.startswith(f"amend:{deal_id}:"):
+                found = f"amendment {ending}"
+        return found
 
     def _broker_metrics(self) -> dict[str, Any]:
         broker = self.broker

@@ -30,6 +30,10 @@ class Pattern(Protocol):
     """The wiring of a workflow: its deal entry point, consumer groups and background work."""
 
     name: str
+    amendments: str
+    """How amendments run: ``"saga"`` (billing, ERP and provisioning in one saga) or
+    ``"events"`` (billing and provisioning at once, the ERP's books from
+    ``amendment.accepted``)."""
     redriven: frozenset[str]
     """Topics whose dead letters the pattern recovers by itself (the outbox writes an
     unsettled commitment's event again): no person needs to step in for those."""
@@ -61,10 +65,11 @@ NEEDS: Mapping[str, tuple[str, ...]] = {Outbox.name: ("oms",)}
 
 TOPICS: frozenset[str] = frozenset(
     {
-        getattr(events, name)
+        value
         for name in events.__all__
-        if name.isupper() and name != "WEBHOOK_TOPICS"
+        if name.isupper() and isinstance(value := getattr(events, name), str)
     }
+    | set(events.AMENDMENT)
     | set(events.WEBHOOK_TOPICS.values())
     | {
         event_driven.DEAL_CLOSED,

@@ -116,6 +116,7 @@ STEPS = (
             },
             "plan": _deal(p).plan,
             "quantity": _deal(p).seats,
+            "unitPrice": _deal(p).lines[0].unit_price,
             "currency": _deal(p).currency,
             "amount": _deal(p).total,
             "salesOrderId": p["order"]["id"],
@@ -174,6 +175,7 @@ class EventDriven:
     """Choreography: each system's adapter reacts to the event of the step before."""
 
     name = "event_driven"
+    amendments = "events"
     redriven: frozenset[str] = frozenset()
 
     def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:

@@ -37,6 +37,7 @@ class Hybrid:
     """Synchronous commitment, event-driven fulfilment."""
 
     name = "hybrid"
+    amendments = "events"
     redriven: frozenset[str] = frozenset()
 
     def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:

@@ -56,6 +56,7 @@ class Outbox:
     """Local commitment with a transactional outbox; the ERP follows by event."""
 
     name = "outbox"
+    amendments = "events"
     redriven: frozenset[str] = frozenset({ORDER_COMMITTED})
 
     def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:

@@ -1,23 +1,23 @@
-"""How a failed quote-to-cash saga ends: rejected, failed, compensated or escalated."""
+"""How a failed saga ends: rejected, failed, compensated, abandoned or escalated."""
 
 from __future__ import annotations
 
 from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Rejected
-from orchestrator.events import (
-    ORDER_ABANDONED,
-    ORDER_COMPENSATED,
-    ORDER_ESCALATED,
-    ORDER_FAILED,
-    ORDER_REJECTED,
-)
+from orchestrator.events import ORDER, Endings
 from orchestrator.saga import Escalated, Saga
 
 __all__ = ["settle"]
 
 
-def settle(saga: Saga, deal_id: str, error: CallError, announce: bool = True) -> Workflow:
-    """Compensate what ``saga`` committed and publish how the deal ended.
+def settle(
+    saga: Saga,
+    deal_id: str,
+    error: CallError,
+    announce: bool = True,
+    endings: Endings = ORDER,
+) -> Workflow:
+    """Compensate what ``saga`` committed and publish how the workflow ended.
 
     Compensated if something was undone; abandoned if something stands and
     compensation is switched off; otherwise nothing had committed, and the deal
@@ -29,23 +29,28 @@ def settle(saga: Saga, deal_id: str, error: CallError, announce: bool = True) ->
         error: What failed.
         announce: Publish the ending; ``False`` leaves that to the caller (the
             outbox writes it to its store with the state change).
+        endings: The workflow's ending topics (quote-to-cash's by default); the
+            ending is published with ``deal_id`` as key and the workflow id in
+            the body.
 
     Returns:
         The ending's ``(topic, payload)`` (via ``yield from``).
     """
     if saga.done and not saga.client.policy.compensation:
-        ending = ORDER_ABANDONED, {"reason": str(error)}
+        ending = endings.abandoned, {"reason": str(error)}
     else:
         try:
             undone = yield from saga.compensate()
         except Escalated as exc:
-            ending = ORDER_ESCALATED, {"reason": exc.reason, "cause": str(error)}
+            ending = endings.escalated, {"reason": exc.reason, "cause": str(error)}
         else:
             if undone:
-                topic = ORDER_COMPENSATED
+                topic = endings.compensated
             else:
-                topic = ORDER_REJECTED if isinstance(error, Rejected) else ORDER_FAILED
+                topic = endings.rejected if isinstance(error, Rejected) else endings.failed
             ending = topic, {"reason": str(error)}
+    if endings is not ORDER:
+        ending[1]["workflow"] = saga.workflow_id
     if announce:
         yield from saga.client.publish(ending[0], deal_id, ending[1])
     return ending

@@ -26,6 +26,7 @@ class SyncChain:
     """Commit and fulfil in one synchronous saga per deal."""
 
     name = "sync_chain"
+    amendments = "saga"
     redriven: frozenset[str] = frozenset()
 
     def __init__(self, client: Client, settings: Mapping[str, Any] | None = None) -> None:

@@ -133,6 +133,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
             },
             "plan": deal.plan,
             "quantity": deal.seats,
+            "unitPrice": deal.lines[0].unit_price,
             "currency": deal.currency,
             "amount": total,
             "salesOrderId": done.order_id,

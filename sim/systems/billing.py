@@ -17,7 +17,7 @@ from typing import Any
 
 from sim.systems.base import Vendor, VendorError
 
-__all__ = ["Billing", "BillingCustomer", "BillingInvoice", "Payments", "Subscription"]
+__all__ = ["Amended", "Billing", "BillingCustomer", "BillingInvoice", "Payments", "Subscription"]
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class Subscription:
     dunned: bool = False  # cancelled by dunning (unpaid), not on request
     version: int = 1
     deal_id: str = ""
+    unit_price: float = 0.0
+    period_start: float = 0.0
+    period_end: float = 0.0
 
     def body(self) -> dict[str, Any]:
         """The subscription as the API returns it."""
@@ -72,9 +75,12 @@ class Subscription:
             "customerId": self.customer_id,
             "plan": self.plan,
             "quantity": self.quantity,
+            "unitPrice": self.unit_price,
             "currency": self.currency,
             "salesOrderId": self.sales_order_id,
             "status": self.status,
+            "version": self.version,
+            "periodEnd": self.period_end,
             # Stripe's cancellation_details.reason: why it ended, if it did.
             "cancellation": ("payment_failed" if self.dunned else "requested")
             if self.status == "cancelled"
@@ -96,6 +102,8 @@ class BillingInvoice:
     attempts: int = 0
     paid_at: float | None = None
     version: int = 1
+    kind: str = "subscription"  # or proration (negative: a credit note) or renewal
+    amendment_id: str = ""
 
     def body(self) -> dict[str, Any]:
         """The invoice as webhooks carry it."""
@@ -113,17 +121,41 @@ class BillingInvoice:
         }
 
 
+@dataclass(slots=True)
+class Amended:
+    """What a subscription was before an amendment: how to put it back."""
+
+    quantity: int
+    plan: str
+    unit_price: float
+    status: str
+    period_end: float
+    invoice_id: str = ""
+    reverted: bool = False
+
+
 class Billing(Vendor):
     """Billing: owns subscriptions and their invoices; customers are made inline."""
 
     name = "billing"
     not_found = "resource_missing"
-    reads = ("getSubscription",)
-    writes = ("createSubscription", "cancelSubscription", "updateCustomer")
+    reads = ("getSubscription", "findSubscription")
+    writes = (
+        "createSubscription",
+        "cancelSubscription",
+        "updateCustomer",
+        "amendSubscription",
+        "revertAmendment",
+    )
 
-    def __init__(self, payments: Payments | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, payments: Payments | None = None, term: float = 30 * 86400.0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.payments = payments
+        self.term = term
+        self.by_deal: dict[str, Subscription] = {}
+        self.amendments: dict[str, Amended] = {}  # by amendment id
         self.customers: dict[str, BillingCustomer] = {}
         self.by_external_id: dict[str, BillingCustomer] = {}
         self.subscriptions: dict[str, Subscription] = {}
@@ -157,25 +189,114 @@ class Billing(Vendor):
             params["salesOrderId"],
             self.ledger.next(),
             deal_id=str(params.get("dealId", "")),
+            unit_price=float(params.get("unitPrice", 0.0)),
+            period_start=now,
+            period_end=now + self.term,
         )
         self.subscriptions[sub.id] = sub
+        if sub.deal_id:
+            self.by_deal.setdefault(sub.deal_id, sub)
+        invoice = BillingInvoice(
+            self.new_id("in"),
+            sub.id,
+            sub.sales_order_id,
+            sub.deal_id,
+            float(params.get("amount", 0.0)),
+            sub.currency,
+        )
+        self.invoices[invoice.id] = invoice
+        self.invoices_of[sub.id] = [invoice]
         if self.payments is not None and self.later is not None:
-            invoice = BillingInvoice(
-                self.new_id("in"),
-                sub.id,
-                sub.sales_order_id,
-                sub.deal_id,
-                float(params.get("amount", 0.0)),
-                sub.currency,
-            )
-            self.invoices[invoice.id] = invoice
-            self.invoices_of.setdefault(sub.id, []).append(invoice)
             self.later(self.payments.delay(), lambda at: self._charge(invoice, at))
         return 201, sub.body()
 
     def getSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one subscription."""
         return self.find(self.subscriptions, params["id"], "subscription").body()
+
+    def findSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """The subscription sold by a deal (search by ``dealId`` metadata)."""
+        deal_id = params["dealId"]
+        sub = self.by_deal.get(deal_id)
+        if sub is None:
+            raise VendorError(404, self.not_found, f"no subscription for deal {deal_id}")
+        return sub.body()
+
+    def amendSubscription(
+        self, params: Mapping[str, Any], now: float
+    ) -> tuple[int, dict[str, Any]]:
+        """Change seats or plan mid-term, renew for a term, or cancel, with proration.
+
+        A change mid-term is billed (or credited) for the rest of the period only,
+        like Stripe's proration: ``(new price - old price) x days left / term``.
+        A renewal bills the next term in full; a cancellation credits the days left.
+
+        Returns:
+            ``{"subscription": ..., "adjustment": {"id", "amount"} or None}``.
+        """
+        sub = self.find(self.subscriptions, params["id"], "subscription")
+        if sub.status == "cancelled":
+            raise VendorError(422, "SUBSCRIPTION_CANCELLED", f"subscription {sub.id} is cancelled")
+        kind = params["kind"]
+        before = Amended(sub.quantity, sub.plan, sub.unit_price, sub.status, sub.period_end)
+        old_total = sub.quantity * sub.unit_price
+        left = max(sub.period_end - now, 0.0) / self.term
+        if kind == "renewal":
+            sub.period_start, sub.period_end = sub.period_end, sub.period_end + self.term
+            amount = old_total
+        elif kind == "cancel":
+            amount = -old_total * left
+            sub.status = "cancelled"
+            sub.cancelled_seq = self.ledger.next()
+        else:
+            sub.quantity = int(params.get("quantity", sub.quantity))
+            sub.plan = str(params.get("plan", sub.plan))
+            sub.unit_price = float(params.get("unitPrice", sub.unit_price))
+            amount = (sub.quantity * sub.unit_price - old_total) * left
+        sub.version += 1
+        amount = round(amount, 2)
+        adjustment = None
+        if amount:
+            invoice = BillingInvoice(
+                self.new_id("in"),
+                sub.id,
+                sub.sales_order_id,
+                sub.deal_id,
+                amount,
+                sub.currency,
+                kind="renewal" if kind == "renewal" else "proration",
+                amendment_id=str(params["amendmentId"]),
+            )
+            self.invoices[invoice.id] = invoice
+            self.invoices_of.setdefault(sub.id, []).append(invoice)
+            before.invoice_id = invoice.id
+            adjustment = {"id": invoice.id, "amount": amount}
+        self.amendments[str(params["amendmentId"])] = before
+        self._announce_subscription(sub, now)
+        return 200, {
+            "amendmentId": params["amendmentId"],
+            "subscription": sub.body(),
+            "adjustment": adjustment,
+        }
+
+    def revertAmendment(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Undo an amendment: the old seats, plan, status and period come back, and its
+        proration is voided (idempotent; an amendment never made is a 404)."""
+        before = self.amendments.get(str(params["amendmentId"]))
+        if before is None:
+            raise VendorError(404, self.not_found, f"no amendment {params['amendmentId']}")
+        sub = self.find(self.subscriptions, params["id"], "subscription")
+        if not before.reverted:
+            before.reverted = True
+            sub.quantity, sub.plan, sub.unit_price = before.quantity, before.plan, before.unit_price
+            sub.status, sub.period_end = before.status, before.period_end
+            sub.version += 1
+            invoice = self.invoices.get(before.invoice_id)
+            if invoice is not None and invoice.status == "open":
+                invoice.status = "void"
+                invoice.version += 1
+            self._announce_subscription(sub, now)
+        return sub.body()
 
     def cancelSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Cancel a subscription (idempotent); its open invoices are voided."""

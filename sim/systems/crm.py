@@ -43,11 +43,12 @@ class Crm(Vendor):
 
     name = "crm"
     reads = ("getAccount",)
-    writes = ("updateAccount", "recordStatus")
+    writes = ("updateAccount", "recordStatus", "recordAmendment")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.accounts: dict[str, Account] = {}
+        self.amendments: dict[str, dict[str, Any]] = {}  # on the opportunity, by id
 
     def add(self, account: Account) -> None:
         """Seed an account (the CRM's existing book of business)."""
@@ -76,6 +77,16 @@ class Crm(Vendor):
         )
         account.statuses[entity] = str(params["status"])
         return {"id": account.id, "entity": entity, "status": account.statuses[entity]}
+
+    def recordAmendment(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Note on the deal's opportunity how an amendment ended (applied, undone)."""
+        note = {
+            "dealId": params["dealId"],
+            "amendmentId": params["amendmentId"],
+            "status": params["status"],
+        }
+        self.amendments[str(params["amendmentId"])] = note
+        return note
 
     def change(self, account_id: str, email: str, now: float) -> None:
         """Someone edits an account in the CRM (its billing e-mail): a new version,

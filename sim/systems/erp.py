@@ -8,7 +8,7 @@ from typing import Any
 
 from sim.systems.base import Vendor, VendorError
 
-__all__ = ["Customer", "Erp", "Invoice", "Payment", "SalesOrder"]
+__all__ = ["ChangeOrder", "CreditMemo", "Customer", "Erp", "Invoice", "Payment", "SalesOrder"]
 
 
 @dataclass(slots=True)
@@ -76,6 +76,7 @@ class Invoice:
     created_seq: int
     status: str = "open"
     voided_seq: int = 0
+    amendment_id: str = ""
 
     def body(self) -> dict[str, Any]:
         """The invoice as the API returns it."""
@@ -84,6 +85,40 @@ class Invoice:
             "salesOrderId": self.sales_order_id,
             "amount": self.amount,
             "currency": self.currency,
+            "status": self.status,
+        }
+
+
+@dataclass(slots=True)
+class ChangeOrder:
+    """An amendment of a sales order: what changed and by how much."""
+
+    id: str
+    sales_order_id: str
+    amendment_id: str
+    amount: float
+    created_seq: int
+    status: str = "open"
+
+
+@dataclass(slots=True)
+class CreditMemo:
+    """Money owed back to the customer against a sales order (an amount below zero)."""
+
+    id: str
+    sales_order_id: str
+    amendment_id: str
+    amount: float
+    currency: str
+    created_seq: int
+    status: str = "open"
+
+    def body(self) -> dict[str, Any]:
+        """The credit memo as the API returns it."""
+        return {
+            "id": self.id,
+            "salesOrderId": self.sales_order_id,
+            "amount": self.amount,
             "status": self.status,
         }
 
@@ -115,6 +150,10 @@ class Erp(Vendor):
         "updateReceivable",
         "updateCustomer",
         "recordPayment",
+        "createChangeOrder",
+        "cancelChangeOrder",
+        "createCreditMemo",
+        "voidCreditMemo",
     )
 
     def __init__(self, **kwargs: Any) -> None:
@@ -124,6 +163,8 @@ class Erp(Vendor):
         self.orders: dict[str, SalesOrder] = {}
         self.invoices: dict[str, Invoice] = {}
         self.payments: dict[str, Payment] = {}
+        self.change_orders: dict[str, ChangeOrder] = {}
+        self.credit_memos: dict[str, CreditMemo] = {}
 
     def upsertCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Find the customer by external id, or create it: naturally idempotent."""
@@ -189,7 +230,12 @@ class Erp(Vendor):
         if order.status == "cancelled":
             raise VendorError(422, "ORDER_CANCELLED", f"sales order {order.id} is cancelled")
         invoice = Invoice(
-            self.new_id("INV"), order.id, params["amount"], params["currency"], self.ledger.next()
+            self.new_id("INV"),
+            order.id,
+            params["amount"],
+            params["currency"],
+            self.ledger.next(),
+            amendment_id=str(params.get("amendmentId", "")),
         )
         self.invoices[invoice.id] = invoice
         order.live_invoices += 1
@@ -256,3 +302,48 @@ class Erp(Vendor):
         self.payments[payment.id] = payment
         order.payment_applied_at = order.payment_applied_at or now
         return 201, {"id": payment.id, "salesOrderId": order.id, "amount": payment.amount}
+
+    # -- amendments: change orders, additional invoices, credit memos ---------------------
+
+    def createChangeOrder(
+        self, params: Mapping[str, Any], now: float
+    ) -> tuple[int, dict[str, Any]]:
+        """Record an amendment against a live sales order."""
+        order = self.find(self.orders, params["salesOrderId"], "sales order")
+        if order.status == "cancelled":
+            raise VendorError(422, "ORDER_CANCELLED", f"sales order {order.id} is cancelled")
+        change = ChangeOrder(
+            self.new_id("CO"),
+            order.id,
+            str(params["amendmentId"]),
+            float(params["amount"]),
+            self.ledger.next(),
+        )
+        self.change_orders[change.id] = change
+        return 201, {"id": change.id, "salesOrderId": order.id, "status": change.status}
+
+    def cancelChangeOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Withdraw a change order (idempotent)."""
+        change = self.find(self.change_orders, params["id"], "change order")
+        change.status = "cancelled"
+        return {"id": change.id, "status": change.status}
+
+    def createCreditMemo(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
+        """Post a credit memo (``amount`` below zero) against a sales order."""
+        order = self.find(self.orders, params["salesOrderId"], "sales order")
+        memo = CreditMemo(
+            self.new_id("CM"),
+            order.id,
+            str(params.get("amendmentId", "")),
+            float(params["amount"]),
+            params["currency"],
+            self.ledger.next(),
+        )
+        self.credit_memos[memo.id] = memo
+        return 201, memo.body()
+
+    def voidCreditMemo(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Void a credit memo (idempotent)."""
+        memo = self.find(self.credit_memos, params["id"], "credit memo")
+        memo.status = "voided"
+        return memo.body()

@@ -43,7 +43,7 @@ class Provisioning(Vendor):
 
     name = "provisioning"
     reads = ("getEntitlement",)
-    writes = ("createEntitlement", "revokeEntitlement", "updateEntitlement")
+    writes = ("createEntitlement", "revokeEntitlement", "updateEntitlement", "setSeats")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -107,6 +107,35 @@ class Provisioning(Vendor):
                 ent.version += 1
                 self._announce(ent, now)
         return {"subscriptionId": params["subscriptionId"], "status": wanted}
+
+    def setSeats(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Set the seats and plan of a subscription's entitlements, as billing holds them;
+        ``seats: 0`` revokes them (a cancelled subscription).
+
+        Like ``updateEntitlement`` the write carries billing's version of the
+        subscription, and with ``ifNewer`` an older one is refused (409
+        ``STALE_VERSION``): amendments that overtake each other end at the newest.
+        """
+        found = self.by_subscription.get(params["subscriptionId"], [])
+        if not found:
+            raise VendorError(404, self.not_found, f"no entitlement for {params['subscriptionId']}")
+        seats = int(params["seats"])
+        for ent in found:
+            self.versions(ent.id).apply(
+                "billing.subscription.seats",
+                int(params["sourceVersion"]),
+                bool(params.get("ifNewer", True)),
+            )
+            if ent.status == "revoked":
+                continue
+            if seats == 0:
+                ent.status = "revoked"
+                ent.revoked_seq = self.ledger.next()
+            else:
+                ent.seats, ent.plan = seats, str(params.get("plan", ent.plan))
+            ent.version += 1
+            self._announce(ent, now)
+        return {"subscriptionId": params["subscriptionId"], "seats": seats}
 
     def _announce(self, ent: Entitlement, now: float) -> None:
         kind = "entitlement.activated" if ent.status == "active" else "entitlement.suspended"
