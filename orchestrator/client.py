@@ -62,6 +62,7 @@ class Client:
         write: bool = True,
         retry: RetryPolicy | None = None,
         correlation: str | None = None,
+        timeout: float | None = None,
     ) -> Workflow:
         """Call ``system.operation`` until it succeeds or the retry budget is spent.
 
@@ -75,6 +76,8 @@ class Client:
                 idempotent by itself needs one (reads and conditional writes do not).
             retry: Retry policy; the client's forward policy by default.
             correlation: The deal the call belongs to (default: ``workflow_id``).
+            timeout: How long to wait for an answer; the policy's by default (a
+                list operation of many records needs longer).
 
         Returns:
             The response body (via ``yield from``).
@@ -87,7 +90,7 @@ class Client:
         """
         policy = self.policy
         retry = retry or policy.retry
-        timeout = policy.timeout
+        timeout = timeout or policy.timeout
         name = f"{workflow_id}:{step}"
         key = name if write and policy.idempotency_keys else None
         breaker = self.breakers.get(system) or self.breaker(system)

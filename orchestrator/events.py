@@ -29,6 +29,7 @@ __all__ = [
     "ORDER_LIVE",
     "ORDER_REJECTED",
     "ORDER_REVOKED",
+    "RECONCILED",
     "WEBHOOK_TOPICS",
     "XREF_STALE",
     "Endings",
@@ -59,6 +60,8 @@ ORDER_FAILED: Final = "order.failed"
 """Systems failed before anything was committed; nothing to undo."""
 ORDER_ABANDONED: Final = "order.abandoned"
 """The saga failed and compensation is switched off: partial state stays behind."""
+RECONCILED: Final = "reconciliation.completed"
+"""A reconciliation run ended; its findings (repaired, for people) are in the body."""
 XREF_STALE: Final = "account.xref_stale"
 """The CRM account's cross-reference could not be written back; a person must."""
 

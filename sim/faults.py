@@ -30,6 +30,9 @@ Fate = tuple[int, dict[str, Any], float | None, float, bool]
 
 EDGE_FRACTION = 0.1
 """Refusals at the door (throttled, down) answer in this share of a normal latency."""
+BULK_SHARE = 0.1
+"""Each record of a list operation adds this share of a single call's latency
+(200 records: 21 times as long as one call)."""
 _Z99 = 2.3263478740408408  # the standard normal's 99th percentile
 
 
@@ -85,6 +88,7 @@ class Faults:
         self.limit = knobs.concurrency or 0
         self.outages = [(o.start, o.end, o.mode, o.error_rate) for o in knobs.outages]
         self.writes = frozenset(vendor.writes)
+        self.bulk = vendor.bulk
         self.script = dict(script or {})
         limit = knobs.rate_limit
         self.refill = limit.per_second if limit else 0.0
@@ -146,6 +150,10 @@ class Faults:
                 return 503, _UNAVAILABLE, None, latency, False
             lost = roll < self.lost_rate
         status, body = self.vendor(operation, params, key, now)
+        if self.bulk:
+            field = self.bulk.get(operation)
+            if field is not None:  # a list operation works record by record
+                latency *= 1.0 + len(params[field]) * BULK_SHARE
         return status, body, None, latency, lost
 
     def done(self, _event: object = None) -> None:

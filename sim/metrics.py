@@ -29,6 +29,7 @@ from orchestrator.events import (
     ORDER_LIVE,
     ORDER_REJECTED,
     ORDER_REVOKED,
+    RECONCILED,
     XREF_STALE,
 )
 from sim.broker import DEAD_LETTERED
@@ -108,6 +109,14 @@ class Recorder:
     amendment_ended: dict[str, str] = field(default_factory=dict)
     amendment_kinds: dict[str, int] = field(default_factory=dict)
     amendment_latency: array[float] = field(default_factory=lambda: array("d"))
+    reconciliations: int = 0
+    reconciliation_failed: int = 0
+    drift_found: int = 0
+    drift_repaired: int = 0
+    drift_retried: int = 0
+    left_for_people: set[tuple[str, str, str]] = field(default_factory=set)
+    repaired_deals: set[str] = field(default_factory=set)
+    detection_lag: array[float] = field(default_factory=lambda: array("d"))
 
     def request(self, amendment_id: str, deal_id: str, kind: str, now: float) -> None:
         """Sales asked for an amendment at ``now``."""
@@ -124,6 +133,9 @@ class Recorder:
         pending = self.pending
         if topic == XREF_STALE:
             self.stale_xrefs += 1
+            return
+        if topic == RECONCILED:
+            self._reconciled(payload, now)
             return
         if topic in (ORDER_ACCEPTED, ORDER_COMMITTED):
             if key in pending and pending[key] is None:
@@ -170,6 +182,44 @@ class Recorder:
         self.amendment_ended[payload["workflow"]] = ending
         if ending == "applied":
             self.amendment_latency.append(payload.get(OCCURRED, now) - asked[2])
+
+    def _reconciled(self, payload: Mapping[str, Any], now: float) -> None:
+        self.reconciliations += 1
+        if "failed" in payload:
+            self.reconciliation_failed += 1
+        for finding in payload["findings"]:
+            outcome = finding["outcome"]
+            if outcome == "retry":
+                self.drift_retried += 1
+                continue  # found again tomorrow: counted then
+            self.drift_found += 1
+            self.detection_lag.append(now - finding["since"])
+            if outcome == "repaired":
+                self.drift_repaired += 1
+                self.repaired_deals.add(finding["deal"])
+            else:
+                self.left_for_people.add((finding["deal"], finding["what"], finding["reason"]))
+
+    def reconciliation_summary(self) -> dict[str, Any]:
+        """What the reconciliation runs found, repaired and left for people."""
+        return {
+            "runs": self.reconciliations,
+            "runs_failed": self.reconciliation_failed,
+            "drift_found": self.drift_found,
+            "repaired": self.drift_repaired,
+            "left_for_people": len(self.left_for_people),
+            "repairs_deferred": self.drift_retried,
+            "detection_lag_s": quantiles(self.detection_lag),
+        }
+
+    def resolved_escalations(self) -> int:
+        """Escalated amendments whose books a reconciliation run then repaired."""
+        repaired = self.repaired_deals
+        return sum(
+            1
+            for wf, ending in self.amendment_ended.items()
+            if ending == "escalated" and wf.split(":")[1] in repaired
+        )
 
     def amendment_summary(self) -> dict[str, Any]:
         """Amendment-level metrics: how many were asked for, by kind and by ending."""

@@ -298,10 +298,63 @@ class OutboxSettings(Strict):
     redrive_after: Annotated[Duration, Field(gt=0)] = 900.0
 
 
+class BatchSettings(Strict):
+    """The batch pattern's micro-batches to the ERP.
+
+    Attributes:
+        every: Between batches.
+        size: Records per list request (the ERP takes at most 200).
+        max_attempts: Batches a record may go out in before it is a manual item.
+        timeout: How long one list request may take.
+    """
+
+    every: Annotated[Duration, Field(gt=0)] = 900.0
+    size: Annotated[int, Field(ge=1, le=200)] = 200
+    max_attempts: Annotated[int, Field(ge=1)] = 5
+    timeout: Annotated[Duration, Field(gt=0)] = 120.0
+
+
+class Reconciliation(Strict):
+    """A scheduled reconciliation run: ``{every: 24h, at: "02:00", repair: true}``.
+
+    Attributes:
+        every: Between runs.
+        at: Time of day of the first run, ``HH:MM`` (the run starts at 00:00).
+        repair: Repair what is safe; false: only find and report.
+        grace: Leave records changed this recently for the next run (work in flight).
+    """
+
+    every: Annotated[Duration, Field(gt=0)] = 86400.0
+    at: str = "02:00"
+    repair: bool = True
+    grace: Annotated[Duration, Field(ge=0)] = 3600.0
+
+    @field_validator("at")
+    @classmethod
+    def _time_of_day(cls, value: str) -> str:
+        hours, sep, minutes = value.partition(":")
+        if not (
+            sep
+            and hours.isdigit()
+            and minutes.isdigit()
+            and len(minutes) == 2
+            and int(hours) < 24
+            and int(minutes) < 60
+        ):
+            raise ValueError(f"expected a time of day such as '02:00' (HH:MM), got {value!r}")
+        return value
+
+    def first(self) -> float:
+        """Seconds from the run's start to the first run."""
+        hours, _, minutes = self.at.partition(":")
+        return int(hours) * 3600.0 + int(minutes) * 60.0
+
+
 class Patterns(Strict):
     """Settings of the patterns that take any."""
 
     outbox: OutboxSettings = OutboxSettings()
+    batch: BatchSettings = BatchSettings()
 
 
 class Systems(Strict):
@@ -325,6 +378,7 @@ class Scenario(Strict):
         seed: Default seed (``--seed`` overrides).
         horizon: Simulated time a run covers (``--duration`` overrides).
         pattern: Default integration pattern (``--pattern`` overrides).
+        reconciliation: A scheduled reconciliation job, or null for none.
     """
 
     name: str
@@ -338,6 +392,7 @@ class Scenario(Strict):
     policy: PolicyKnobs = PolicyKnobs()
     broker: Broker = Broker()
     patterns: Patterns = Patterns()
+    reconciliation: Reconciliation | None = None
 
     @field_validator("pattern")
     @classmethod

@@ -21,6 +21,7 @@ from orchestrator.errors import CallError
 from orchestrator.events import AMENDMENT_ACCEPTED, ORDER_ESCALATED, webhook_topic
 from orchestrator.patterns import Pattern, make
 from orchestrator.receivers import receivers
+from orchestrator.reconciliation import reconcile
 from orchestrator.workflows.amendment import Amendment, accept_amendment, amend, post_accepted
 from sim.audit import audit
 from sim.broker import Broker
@@ -110,7 +111,12 @@ class World:
         self.policy = policy = scenario.build_policy()
         work = scenario.workload
         self.crm = Crm(**self._vendor_args("crm"))
-        self.erp = Erp(**self._vendor_args("erp"))
+        record_rate = scenario.knobs("erp").error_rate
+        records = streams.draws("erp.records", lambda gen, n: gen.random(n))
+        self.erp = Erp(
+            record_fails=(lambda: records() < record_rate) if record_rate else None,
+            **self._vendor_args("erp"),
+        )
         life = work.lifecycle
         self.billing = Billing(
             payments=self._payments(),
@@ -280,7 +286,7 @@ class World:
     def _amend(self, amendment: Amendment) -> None:
         """Start an amendment's saga, as the pattern runs it."""
         self.recorder.request(amendment.id, amendment.deal_id, amendment.kind, self.env.now)
-        run = accept_amendment if self.pattern.amendments == "events" else amend
+        run = amend if self.pattern.amendments == "saga" else accept_amendment
         self.runtime.start(run(self.client, amendment), amendment.deal_id)
 
     def run(
@@ -311,8 +317,21 @@ class World:
             self.runtime.start(workflow)
         if self.scenario.workload.account_changes_per_hour:
             self.env.process(self._account_changes())
+        if self.scenario.reconciliation is not None:
+            self.env.process(self._reconciliations())
         with fewer_gc_pauses():
             self._run(env, duration, orders, progress)
+
+    def _reconciliations(self) -> Generator[simpy.Event, Any, None]:
+        job = self.scenario.reconciliation
+        assert job is not None
+        yield self.env.timeout(job.first())
+        run = 0
+        while self.amending or self.arriving:
+            run += 1
+            work = reconcile(self.client, run, job.repair, job.grace)
+            self.runtime.start(work, f"recon:{run}")
+            yield self.env.timeout(job.every)
 
     def _account_changes(self) -> Generator[simpy.Event, Any, None]:
         rate = self.scenario.workload.account_changes_per_hour
@@ -334,7 +353,13 @@ class World:
             and not self.ticking
             and all(not group.open for group in self.broker.groups())
             and (oms is None or not (oms.unpublished or oms.unsettled()))
+            and not self._backlog()
         )
+
+    def _backlog(self) -> int:
+        """Work the pattern holds back (the batch pattern's tray)."""
+        backlog = getattr(self.pattern, "backlog", None)
+        return int(backlog()) if backlog is not None else 0
 
     def drain(self, cap: float = SETTLE_CAP) -> bool:
         """After a run: close no more deals and run on until :meth:`quiet`, for at
@@ -416,8 +441,13 @@ class World:
         )
         amendments = recorder.amendment_summary()
         metrics["amendments"] = amendments
+        metrics["reconciliation"] = recorder.reconciliation_summary()
         metrics["manual_reconciliation_items"] = (
-            metrics["orders_escalated"] + amendments["escalated"] + recorder.stale_xrefs
+            metrics["orders_escalated"]
+            + amendments["escalated"]
+            - recorder.resolved_escalations()
+            + len(recorder.left_for_people)
+            + recorder.stale_xrefs
         )
         metrics.update(leakage(self.billing, self.erp, self.provisioning, self._cause))
         metrics["data_quality_exceptions"] = sum(findings.values())

@@ -18,6 +18,7 @@ from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.events import Handler, Subscription
 from orchestrator.patterns import event_driven
+from orchestrator.patterns.batch import Batch
 from orchestrator.patterns.event_driven import EventDriven
 from orchestrator.patterns.hybrid import Hybrid
 from orchestrator.patterns.outbox import Outbox
@@ -56,6 +57,7 @@ PATTERNS: Mapping[str, Callable[[Client, Mapping[str, Any]], Pattern]] = {
     Hybrid.name: Hybrid,
     Outbox.name: Outbox,
     EventDriven.name: EventDriven,
+    Batch.name: Batch,
 }
 """Every pattern by name, in the order reports list them."""
 

@@ -33,6 +33,7 @@ __all__ = [
     "amend",
     "post_accepted",
     "post_books",
+    "settle_amendment",
     "sync_seats",
     "workflow_id",
 ]
@@ -91,7 +92,7 @@ def amend(client: Client, amendment: Amendment) -> Workflow:
         if amendment.kind != "renewal":
             yield from sync_seats(client, wf, "seats", changed["subscription"], amendment.wait)
     except CallError as exc:
-        yield from _undone(client, saga, deal, exc, amendment.wait)
+        yield from settle_amendment(client, saga, deal, exc, amendment.wait)
         return
     yield from _note(client, wf, deal, "applied")
     yield from client.publish(
@@ -110,7 +111,7 @@ def accept_amendment(client: Client, amendment: Amendment) -> Workflow:
         if amendment.kind != "renewal":
             yield from sync_seats(client, wf, "seats", changed["subscription"], amendment.wait)
     except CallError as exc:
-        yield from _undone(client, saga, deal, exc, amendment.wait)
+        yield from settle_amendment(client, saga, deal, exc, amendment.wait)
         return
     posting = {
         "workflow": wf,
@@ -148,7 +149,7 @@ def post_accepted(client: Client, message: Message) -> Workflow:
     except Retryable:
         raise
     except CallError as exc:
-        yield from _undone(client, saga, deal, exc, posting["wait"])
+        yield from settle_amendment(client, saga, deal, exc, posting["wait"])
         return
     yield from _note(client, wf, deal, "applied")
     yield from client.publish(
@@ -172,9 +173,17 @@ def post_books(
             "books",
             "erp",
             "createInvoice" if amount > 0 else "createCreditMemo",
-            {"salesOrderId": order, "amount": amount, "currency": currency, "amendmentId": wf},
+            _document(order, amount, currency, wf),
             void_invoice if amount > 0 else void_credit_memo,
         )
+
+
+def _document(order: str, amount: float, currency: str, wf: str) -> dict[str, Any]:
+    """An additional invoice (the ERP's plain invoice) or a credit memo naming its amendment."""
+    document = {"salesOrderId": order, "amount": amount, "currency": currency}
+    if amount < 0:
+        document["amendmentId"] = wf
+    return document
 
 
 def _bill(client: Client, saga: Saga, amendment: Amendment) -> Workflow:
@@ -208,7 +217,9 @@ def _amount(changed: Mapping[str, Any]) -> float:
     return float(adjustment["amount"]) if adjustment else 0.0
 
 
-def _undone(client: Client, saga: Saga, deal: str, error: CallError, wait: float) -> Workflow:
+def settle_amendment(
+    client: Client, saga: Saga, deal: str, error: CallError, wait: float
+) -> Workflow:
     """Settle a failed amendment; after an undo, provisioning follows billing again."""
     ending = yield from settle(saga, deal, error, announce=False, endings=AMENDMENT)
     if ending[0] == AMENDMENT.compensated:

@@ -116,6 +116,8 @@ class Vendor:
     name = "vendor"
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
+    bulk: Mapping[str, str] = {}
+    """List operations -> the field of their records (each record adds latency)."""
 
     def __init__(
         self,

@@ -67,6 +67,7 @@ class Subscription:
     unit_price: float = 0.0
     period_start: float = 0.0
     period_end: float = 0.0
+    changed_at: float = 0.0
 
     def body(self) -> dict[str, Any]:
         """The subscription as the API returns it."""
@@ -125,6 +126,7 @@ class BillingInvoice:
 class Amended:
     """What a subscription was before an amendment: how to put it back."""
 
+    subscription_id: str
     quantity: int
     plan: str
     unit_price: float
@@ -139,7 +141,7 @@ class Billing(Vendor):
 
     name = "billing"
     not_found = "resource_missing"
-    reads = ("getSubscription", "findSubscription")
+    reads = ("getSubscription", "findSubscription", "exportSubscriptions")
     writes = (
         "createSubscription",
         "cancelSubscription",
@@ -192,6 +194,7 @@ class Billing(Vendor):
             unit_price=float(params.get("unitPrice", 0.0)),
             period_start=now,
             period_end=now + self.term,
+            changed_at=now,
         )
         self.subscriptions[sub.id] = sub
         if sub.deal_id:
@@ -238,7 +241,7 @@ class Billing(Vendor):
         if sub.status == "cancelled":
             raise VendorError(422, "SUBSCRIPTION_CANCELLED", f"subscription {sub.id} is cancelled")
         kind = params["kind"]
-        before = Amended(sub.quantity, sub.plan, sub.unit_price, sub.status, sub.period_end)
+        before = Amended(sub.id, sub.quantity, sub.plan, sub.unit_price, sub.status, sub.period_end)
         old_total = sub.quantity * sub.unit_price
         left = max(sub.period_end - now, 0.0) / self.term
         if kind == "renewal":
@@ -254,6 +257,7 @@ class Billing(Vendor):
             sub.unit_price = float(params.get("unitPrice", sub.unit_price))
             amount = (sub.quantity * sub.unit_price - old_total) * left
         sub.version += 1
+        sub.changed_at = now
         amount = round(amount, 2)
         adjustment = None
         if amount:
@@ -291,12 +295,42 @@ class Billing(Vendor):
             sub.quantity, sub.plan, sub.unit_price = before.quantity, before.plan, before.unit_price
             sub.status, sub.period_end = before.status, before.period_end
             sub.version += 1
+            sub.changed_at = now
             invoice = self.invoices.get(before.invoice_id)
             if invoice is not None and invoice.status == "open":
                 invoice.status = "void"
                 invoice.version += 1
             self._announce_subscription(sub, now)
         return sub.body()
+
+    def exportSubscriptions(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Every subscription with what it billed: the nightly export finance reads.
+
+        Each carries the amendments it holds, their live adjustments
+        (``amendmentId`` -> amount) and ``changedAt``, when it last changed.
+        """
+        applied: dict[str, list[str]] = {}
+        for wf, amended in self.amendments.items():
+            if not amended.reverted:
+                applied.setdefault(amended.subscription_id, []).append(wf)
+        rows = []
+        for sub in self.subscriptions.values():
+            invoices = self.invoices_of.get(sub.id, ())
+            rows.append(
+                {
+                    **sub.body(),
+                    "dealId": sub.deal_id,
+                    "changedAt": sub.changed_at,
+                    "billed": round(sum(i.amount for i in invoices if i.status != "void"), 2),
+                    "amendments": applied.get(sub.id, []),
+                    "adjustments": {
+                        i.amendment_id: i.amount
+                        for i in invoices
+                        if i.amendment_id and i.status != "void"
+                    },
+                }
+            )
+        return {"subscriptions": rows}
 
     def cancelSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Cancel a subscription (idempotent); its open invoices are voided."""

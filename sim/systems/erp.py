@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,7 +140,7 @@ class Erp(Vendor):
     """The ERP: the system of record for customers, orders and receivables."""
 
     name = "erp"
-    reads = ("getCustomer", "getSalesOrder")
+    reads = ("getCustomer", "getSalesOrder", "exportOrders")
     writes = (
         "upsertCustomer",
         "createSalesOrder",
@@ -154,16 +154,25 @@ class Erp(Vendor):
         "cancelChangeOrder",
         "createCreditMemo",
         "voidCreditMemo",
+        "addList",
     )
+    bulk: Mapping[str, str] = {"addList": "records"}
+    """List operations and the field holding their records: each record adds work."""
+    max_records = 200
+    """Records one list operation may carry (NetSuite's limit for a synchronous list)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, record_fails: Callable[[], bool] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.record_fails = record_fails or (lambda: False)
         self.customers: dict[str, Customer] = {}
         self.by_external_id: dict[str, Customer] = {}
         self.orders: dict[str, SalesOrder] = {}
         self.invoices: dict[str, Invoice] = {}
         self.payments: dict[str, Payment] = {}
         self.change_orders: dict[str, ChangeOrder] = {}
+        self.change_by_amendment: dict[str, ChangeOrder] = {}
+        self._orders_by_external: dict[str, SalesOrder] = {}  # added by list operations
+        self._amendments: dict[str, dict[str, Any]] = {}  # amendment id -> what it added
         self.credit_memos: dict[str, CreditMemo] = {}
 
     def upsertCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -312,6 +321,11 @@ class Erp(Vendor):
         order = self.find(self.orders, params["salesOrderId"], "sales order")
         if order.status == "cancelled":
             raise VendorError(422, "ORDER_CANCELLED", f"sales order {order.id} is cancelled")
+        held = self.change_by_amendment.get(str(params["amendmentId"]))
+        if held is not None and held.status == "open":
+            # One change order per amendment, whoever posts it (the saga, the batch
+            # or the nightly reconciliation): the ERP's own external-id check.
+            return 200, {"id": held.id, "salesOrderId": order.id, "status": held.status}
         change = ChangeOrder(
             self.new_id("CO"),
             order.id,
@@ -320,12 +334,44 @@ class Erp(Vendor):
             self.ledger.next(),
         )
         self.change_orders[change.id] = change
+        self.change_by_amendment[change.amendment_id] = change
         return 201, {"id": change.id, "salesOrderId": order.id, "status": change.status}
+
+    def exportOrders(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Every sales order with what it invoiced and the amendments it holds: the
+        saved search finance runs at night."""
+        invoiced: dict[str, float] = {}
+        for invoice in self.invoices.values():
+            if invoice.status != "voided":
+                invoiced[invoice.sales_order_id] = (
+                    invoiced.get(invoice.sales_order_id, 0.0) + invoice.amount
+                )
+        for memo in self.credit_memos.values():
+            if memo.status != "voided":
+                invoiced[memo.sales_order_id] = invoiced.get(memo.sales_order_id, 0.0) + memo.amount
+        amended: dict[str, list[str]] = {}
+        for change in self.change_orders.values():
+            if change.status == "open":
+                amended.setdefault(change.sales_order_id, []).append(change.amendment_id)
+        return {
+            "orders": [
+                {
+                    "id": order.id,
+                    "externalId": order.external_id,
+                    "status": order.status,
+                    "invoiced": round(invoiced.get(order.id, 0.0), 2),
+                    "amendments": amended.get(order.id, []),
+                }
+                for order in self.orders.values()
+            ]
+        }
 
     def cancelChangeOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Withdraw a change order (idempotent)."""
         change = self.find(self.change_orders, params["id"], "change order")
         change.status = "cancelled"
+        if self.change_by_amendment.get(change.amendment_id) is change:
+            del self.change_by_amendment[change.amendment_id]
         return {"id": change.id, "status": change.status}
 
     def createCreditMemo(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
@@ -347,3 +393,79 @@ class Erp(Vendor):
         memo = self.find(self.credit_memos, params["id"], "credit memo")
         memo.status = "voided"
         return memo.body()
+
+    # -- list operations: many records in one request, a result for each ---------------
+
+    def addList(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Add sales orders (with their customers) and amendments in one request.
+
+        Like NetSuite's ``addList``: one result per record, in order; a record
+        fails alone (a credit hold, an unexpected error worth retrying) while the
+        others go in. A record whose external id the ERP already holds answers
+        with what it holds, so sending a batch again is safe.
+        """
+        records = params["records"]
+        if len(records) > self.max_records:
+            raise VendorError(
+                400, "BATCH_TOO_LARGE", f"{len(records)} records, at most {self.max_records}"
+            )
+        results = []
+        for record in records:
+            try:
+                if self.record_fails():
+                    raise VendorError(500, "UNEXPECTED_ERROR", "record not processed")
+                body = (
+                    self._add_order(record, now)
+                    if record["kind"] == "order"
+                    else self._add_amendment(record, now)
+                )
+            except VendorError as exc:
+                results.append(
+                    {
+                        "externalId": record["externalId"],
+                        "ok": False,
+                        "status": exc.status,
+                        "code": exc.code,
+                    }
+                )
+            else:
+                results.append({"externalId": record["externalId"], "ok": True, **body})
+        return {"results": results}
+
+    def _add_order(self, record: Mapping[str, Any], now: float) -> dict[str, Any]:
+        held = self._orders_by_external.get(record["externalId"])
+        if held is not None:
+            return {"customerId": held.customer_id, "orderId": held.id}
+        customer = self.upsertCustomer(record["customer"], now)
+        _, order = self.createSalesOrder({**record["order"], "customerId": customer["id"]}, now)
+        self._orders_by_external[record["externalId"]] = self.orders[order["id"]]
+        return {"customerId": customer["id"], "orderId": order["id"]}
+
+    def _add_amendment(self, record: Mapping[str, Any], now: float) -> dict[str, Any]:
+        wf = record["externalId"]
+        held = self._amendments.get(wf)
+        if held is not None:
+            return held
+        change_held = self.change_by_amendment.get(wf)
+        if change_held is not None and change_held.status == "open":
+            return {"changeOrderId": change_held.id}  # posted already, another way
+        _, change = self.createChangeOrder(
+            {"salesOrderId": record["salesOrderId"], "amendmentId": wf, "amount": record["amount"]},
+            now,
+        )
+        body = {"changeOrderId": change["id"]}
+        amount = record["amount"]
+        if amount:
+            book = self.createInvoice if amount > 0 else self.createCreditMemo
+            _, doc = book(
+                {
+                    "salesOrderId": record["salesOrderId"],
+                    "amount": amount,
+                    "currency": record["currency"],
+                    "amendmentId": wf,
+                },
+                now,
+            )
+            body["documentId"] = doc["id"]
+        self._amendments[wf] = body
+        return body

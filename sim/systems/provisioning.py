@@ -42,7 +42,7 @@ class Provisioning(Vendor):
     """Provisioning: grants and revokes entitlements."""
 
     name = "provisioning"
-    reads = ("getEntitlement",)
+    reads = ("getEntitlement", "exportSeats")
     writes = ("createEntitlement", "revokeEntitlement", "updateEntitlement", "setSeats")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -107,6 +107,14 @@ class Provisioning(Vendor):
                 ent.version += 1
                 self._announce(ent, now)
         return {"subscriptionId": params["subscriptionId"], "status": wanted}
+
+    def exportSeats(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Seats granted per subscription (revoked entitlements grant none)."""
+        seats = {
+            sub: sum(e.seats for e in ents if e.status != "revoked")
+            for sub, ents in self.by_subscription.items()
+        }
+        return {"seats": seats}
 
     def setSeats(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Set the seats and plan of a subscription's entitlements, as billing holds them;
