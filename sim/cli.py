@@ -55,6 +55,13 @@ DurationOpt = Annotated[
     typer.Option("--duration", help="Simulated time to run, e.g. 8h or 2h30m (default: horizon)."),
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
+NoReconciliationOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-reconciliation",
+        help="Leave out the scenario's reconciliation job (to see the drift it repairs).",
+    ),
+]
 
 
 def fail(message: str) -> NoReturn:
@@ -64,13 +71,16 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _scenario(path: Path) -> Scenario:
+def _scenario(path: Path, no_reconciliation: bool = False) -> Scenario:
     from sim.scenario import ScenarioError, load
 
     try:
-        return load(path)
+        loaded = load(path)
     except ScenarioError as exc:
         fail(str(exc))
+    if no_reconciliation:
+        return loaded.model_copy(update={"reconciliation": None})
+    return loaded
 
 
 def _duration(text: str | None) -> float | None:
@@ -242,12 +252,13 @@ def run(
         str | None,
         typer.Option(
             "--pattern",
-            help="sync_chain, hybrid, outbox or event_driven (default: the scenario's).",
+            help="sync_chain, hybrid, outbox, event_driven or batch (default: the scenario's).",
         ),
     ] = None,
     orders: OrdersOpt = None,
     duration: DurationOpt = None,
     json_path: JsonOpt = None,
+    no_reconciliation: NoReconciliationOpt = False,
     events: Annotated[
         Path | None,
         typer.Option(
@@ -263,7 +274,7 @@ def run(
         _check_json_path(events, "--events")
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
-    loaded = _scenario(scenario)
+    loaded = _scenario(scenario, no_reconciliation)
     _check_systems(scenario, loaded, [pattern or loaded.pattern])
     result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders, events)
     _report(loaded, [result], json_path, result)
@@ -279,11 +290,12 @@ def compare(
     orders: OrdersOpt = None,
     duration: DurationOpt = None,
     json_path: JsonOpt = None,
+    no_reconciliation: NoReconciliationOpt = False,
 ) -> None:
     """Run one scenario through several patterns and compare them side by side."""
     seconds = _prepare(duration, orders, json_path)
     names = _patterns(patterns)
-    loaded = _scenario(scenario)
+    loaded = _scenario(scenario, no_reconciliation)
     _check_systems(scenario, loaded, names)
     results: list[dict[str, Any]] = []
     for name in names:

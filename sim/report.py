@@ -84,6 +84,53 @@ EVENT_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
 """Rows shown when a run had vendor webhooks."""
 
 
+def _amendments(key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda metrics: f"{metrics['amendments'][key]:,}"
+
+
+def _money(side: str) -> Callable[[Mapping[str, Any]], str]:
+    def show(metrics: Mapping[str, Any]) -> str:
+        amounts = metrics["revenue_leakage"][side]
+        return " ".join(f"{cur} {amount:,.0f}" for cur, amount in amounts.items()) or "0"
+
+    return show
+
+
+def _seats(metrics: Mapping[str, Any]) -> str:
+    drift = metrics["entitlement_drift"]
+    return f"{drift['seats_billed_not_provisioned']:,} / {drift['seats_provisioned_not_billed']:,}"
+
+
+def _reconciled(metrics: Mapping[str, Any]) -> str:
+    found = metrics["reconciliation"]
+    return f"{found['drift_found']:,} / {found['repaired']:,} / {found['left_for_people']:,}"
+
+
+def _detection(metrics: Mapping[str, Any]) -> str:
+    return _quantiles("detection_lag_s")(metrics["reconciliation"])
+
+
+LIFECYCLE_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+    ("amendments requested", _amendments("requested")),
+    ("amendments applied", _amendments("applied")),
+    ("amendments undone", _amendments("compensated")),
+    ("amendments rejected", _amendments("rejected")),
+    ("amendments escalated", _amendments("escalated")),
+    ("amendments in flight", _amendments("in_flight")),
+    ("amendment p50 p95 p99", lambda metrics: _quantiles("latency_s")(metrics["amendments"])),
+    ("billed, not in the ERP", _money("billed_not_invoiced")),
+    ("in the ERP, not billed", _money("invoiced_not_billed")),
+    ("seats billed-not-granted / granted-not-billed", _seats),
+]
+"""Rows shown when a run had amendments."""
+
+RECONCILIATION_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+    ("reconciliation: found / repaired / for people", _reconciled),
+    ("drift detected after p50 p95 p99", _detection),
+]
+"""Rows shown when a run reconciled."""
+
+
 def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
     """Business metrics, one column per run (named by its pattern)."""
     table = Table(title=escape(title), title_justify="left")
@@ -94,6 +141,10 @@ def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
     rows = list(ROWS)
     if any(result["metrics"].get("receivers") for result in results):
         rows += EVENT_ROWS
+    if any(result["metrics"]["amendments"]["requested"] for result in results):
+        rows += LIFECYCLE_ROWS
+    if any(result["metrics"]["reconciliation"]["runs"] for result in results):
+        rows += RECONCILIATION_ROWS
     for label, show in rows:
         table.add_row(label, *(show(result["metrics"]) for result in results))
     return table

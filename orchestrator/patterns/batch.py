@@ -37,7 +37,7 @@ from orchestrator.events import (
 from orchestrator.patterns.hybrid import fulfil_accepted
 from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
-from orchestrator.workflows.amendment import revert_amendment, settle_amendment
+from orchestrator.workflows.amendment import note_outcome, revert_amendment, settle_amendment
 from orchestrator.workflows.quote_to_cash import Commitment, commitment_payload, validate_account
 
 __all__ = ["Batch", "Record"]
@@ -206,6 +206,7 @@ class Batch:
             yield from self.client.publish(ORDER_ACCEPTED, record.key, commitment_payload(done))
             return
         posting = record.context
+        yield from note_outcome(self.client, posting["workflow"], record.key, "applied")
         yield from self.client.publish(
             AMENDMENT_APPLIED,
             record.key,

@@ -31,6 +31,7 @@ __all__ = [
     "Kind",
     "accept_amendment",
     "amend",
+    "note_outcome",
     "post_accepted",
     "post_books",
     "settle_amendment",
@@ -94,7 +95,7 @@ def amend(client: Client, amendment: Amendment) -> Workflow:
     except CallError as exc:
         yield from settle_amendment(client, saga, deal, exc, amendment.wait)
         return
-    yield from _note(client, wf, deal, "applied")
+    yield from note_outcome(client, wf, deal, "applied")
     yield from client.publish(
         AMENDMENT_APPLIED, deal, {"workflow": wf, "kind": amendment.kind, "amount": amount}
     )
@@ -151,7 +152,7 @@ def post_accepted(client: Client, message: Message) -> Workflow:
     except CallError as exc:
         yield from settle_amendment(client, saga, deal, exc, posting["wait"])
         return
-    yield from _note(client, wf, deal, "applied")
+    yield from note_outcome(client, wf, deal, "applied")
     yield from client.publish(
         AMENDMENT_APPLIED, deal, {"workflow": wf, "kind": posting["kind"], "amount": amount}
     )
@@ -224,7 +225,7 @@ def settle_amendment(
     ending = yield from settle(saga, deal, error, announce=False, endings=AMENDMENT)
     if ending[0] == AMENDMENT.compensated:
         yield from _resync(client, saga.workflow_id, deal, wait)
-        yield from _note(client, saga.workflow_id, deal, "undone")
+        yield from note_outcome(client, saga.workflow_id, deal, "undone")
     yield from client.publish(ending[0], deal, ending[1])
 
 
@@ -289,7 +290,7 @@ def _waiting(
         waited += WAIT_STEP
 
 
-def _note(client: Client, wf: str, deal: str, status: str) -> Workflow:
+def note_outcome(client: Client, wf: str, deal: str, status: str) -> Workflow:
     """Write the outcome on the CRM opportunity; a failure there is no reason to undo."""
     with contextlib.suppress(CallError):
         yield from client.call(
