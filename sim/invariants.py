@@ -66,14 +66,21 @@ def footprints(world: World) -> dict[str, Footprint]:
             Record(order.created_seq, order.cancelled_seq, order.status != "cancelled")
         )
     for invoice in erp.invoices.values():
+        if invoice.amendment_id:
+            continue  # an amendment's, not the first order's
         found[deal_of[invoice.sales_order_id]]["invoice"].append(
             Record(invoice.created_seq, invoice.voided_seq, invoice.status != "voided")
         )
     for sub in world.billing.subscriptions.values():
         sub_deal[sub.id] = deal_of[sub.sales_order_id]
         found[sub_deal[sub.id]]["subscription"].append(
-            # Dunning ends a live subscription by business rule, not by compensation.
-            Record(sub.created_seq, sub.cancelled_seq, sub.status != "cancelled" or sub.dunned)
+            # Dunning, or a later cancellation, ends a live subscription by business
+            # rule or request, not by compensation.
+            Record(
+                sub.created_seq,
+                sub.cancelled_seq,
+                sub.status != "cancelled" or sub.dunned or bool(sub.cancelled_by),
+            )
         )
     for ent in world.provisioning.entitlements.values():
         found[sub_deal[ent.subscription_id]]["entitlement"].append(

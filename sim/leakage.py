@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sim.systems import Billing, Erp, Provisioning
+from sim.systems.provisioning import GRANTING
 
 __all__ = ["CAUSES", "leakage"]
 
@@ -82,7 +83,7 @@ def leakage(
         granted = sum(
             ent.seats
             for ent in provisioning.by_subscription.get(sub.id, ())
-            if ent.status != "revoked"
+            if ent.status in GRANTING
         )
         if charged != granted:
             drifting += 1

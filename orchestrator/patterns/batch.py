@@ -35,10 +35,10 @@ from orchestrator.events import (
     Subscription,
 )
 from orchestrator.patterns.hybrid import fulfil_accepted
-from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
 from orchestrator.workflows.amendment import note_outcome, revert_amendment, settle_amendment
 from orchestrator.workflows.quote_to_cash import Commitment, commitment_payload, validate_account
+from orchestrator.workflows.settle import settle
 
 __all__ = ["Batch", "Record"]
 

@@ -18,7 +18,6 @@ from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Retryable
 from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Message, Subscription
-from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import (
     Commitment,
@@ -29,6 +28,7 @@ from orchestrator.workflows.quote_to_cash import (
     restore,
     validate_account,
 )
+from orchestrator.workflows.settle import settle
 
 __all__ = ["Hybrid", "fulfil_accepted"]
 

@@ -37,7 +37,6 @@ from orchestrator.events import (
     Subscription,
 )
 from orchestrator.patterns.hybrid import fulfil_accepted
-from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import (
     Commitment,
@@ -45,6 +44,7 @@ from orchestrator.workflows.quote_to_cash import (
     commitment_payload,
     validate_account,
 )
+from orchestrator.workflows.settle import settle
 
 __all__ = ["Outbox"]
 

@@ -15,9 +15,9 @@ from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.errors import CallError
 from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Subscription
-from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import Commitment, accept_order, fulfil, validate_account
+from orchestrator.workflows.settle import settle
 
 __all__ = ["SyncChain"]
 

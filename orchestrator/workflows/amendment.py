@@ -23,8 +23,8 @@ from orchestrator.client import Client
 from orchestrator.effects import Sleep, Workflow
 from orchestrator.errors import CallError, Conflict, Rejected, Retryable
 from orchestrator.events import AMENDMENT, AMENDMENT_ACCEPTED, AMENDMENT_APPLIED, Message
-from orchestrator.patterns.settle import settle
 from orchestrator.saga import Saga
+from orchestrator.workflows.settle import settle
 
 __all__ = [
     "Amendment",
@@ -180,11 +180,8 @@ def post_books(
 
 
 def _document(order: str, amount: float, currency: str, wf: str) -> dict[str, Any]:
-    """An additional invoice (the ERP's plain invoice) or a credit memo naming its amendment."""
-    document = {"salesOrderId": order, "amount": amount, "currency": currency}
-    if amount < 0:
-        document["amendmentId"] = wf
-    return document
+    """An additional invoice or a credit memo, naming the amendment it books."""
+    return {"salesOrderId": order, "amount": amount, "currency": currency, "amendmentId": wf}
 
 
 def _bill(client: Client, saga: Saga, amendment: Amendment) -> Workflow:

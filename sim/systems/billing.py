@@ -68,6 +68,7 @@ class Subscription:
     period_start: float = 0.0
     period_end: float = 0.0
     changed_at: float = 0.0
+    cancelled_by: str = ""  # the amendment that cancelled it, if one did
 
     def body(self) -> dict[str, Any]:
         """The subscription as the API returns it."""
@@ -251,6 +252,7 @@ class Billing(Vendor):
             amount = -old_total * left
             sub.status = "cancelled"
             sub.cancelled_seq = self.ledger.next()
+            sub.cancelled_by = str(params["amendmentId"])
         else:
             sub.quantity = int(params.get("quantity", sub.quantity))
             sub.plan = str(params.get("plan", sub.plan))
@@ -294,6 +296,8 @@ class Billing(Vendor):
             before.reverted = True
             sub.quantity, sub.plan, sub.unit_price = before.quantity, before.plan, before.unit_price
             sub.status, sub.period_end = before.status, before.period_end
+            if sub.cancelled_by == params["amendmentId"]:
+                sub.cancelled_by = ""
             sub.version += 1
             sub.changed_at = now
             invoice = self.invoices.get(before.invoice_id)

@@ -8,7 +8,10 @@ from typing import Any
 
 from sim.systems.base import Vendor, VendorError
 
-__all__ = ["Entitlement", "Provisioning"]
+__all__ = ["GRANTING", "Entitlement", "Provisioning"]
+
+GRANTING = ("active", "suspended")
+"""Statuses whose seats count as provisioned (a suspended seat is held, not usable)."""
 
 
 @dataclass(slots=True)
@@ -111,14 +114,15 @@ class Provisioning(Vendor):
     def exportSeats(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Seats granted per subscription (revoked entitlements grant none)."""
         seats = {
-            sub: sum(e.seats for e in ents if e.status != "revoked")
+            sub: sum(e.seats for e in ents if e.status in GRANTING)
             for sub, ents in self.by_subscription.items()
         }
         return {"seats": seats}
 
     def setSeats(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Set the seats and plan of a subscription's entitlements, as billing holds them;
-        ``seats: 0`` revokes them (a cancelled subscription).
+        ``seats: 0`` cancels them with their subscription; a newer version with
+        seats brings them back.
 
         Like ``updateEntitlement`` the write carries billing's version of the
         subscription, and with ``ifNewer`` an older one is refused (409
@@ -135,12 +139,13 @@ class Provisioning(Vendor):
                 bool(params.get("ifNewer", True)),
             )
             if ent.status == "revoked":
-                continue
+                continue  # revoked by an undo of the first order: for good
             if seats == 0:
-                ent.status = "revoked"
-                ent.revoked_seq = self.ledger.next()
-            else:
+                ent.status = "cancelled"  # ends with the subscription; a newer version may
+            else:  # bring it back (a cancellation undone)
                 ent.seats, ent.plan = seats, str(params.get("plan", ent.plan))
+                if ent.status == "cancelled":
+                    ent.status = "active"
             ent.version += 1
             self._announce(ent, now)
         return {"subscriptionId": params["subscriptionId"], "seats": seats}
