@@ -39,6 +39,7 @@ pacts: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
 	$(BIN)/python benchmarks/events.py
+	$(BIN)/python benchmarks/lifecycle.py
 	$(BIN)/python benchmarks/gate.py
 
 clean:

@@ -39,3 +39,11 @@ def test_events_benchmark_prints_its_figures() -> None:
         assert f"  {pattern} " in printed
     for figure in ("deals per wall second", "deliveries per deal", "start-up included", "--events"):
         assert figure in printed
+
+
+def test_lifecycle_benchmark_prints_its_figures() -> None:
+    printed = run(
+        "benchmarks/lifecycle.py", "--duration", "2d", "--repeat", "1", "--patterns", "batch"
+    )
+    for figure in ("batch", "amendments", "MiB peak", "start-up included", "first orders only"):
+        assert figure in printed

@@ -341,3 +341,59 @@ def test_a_directory_is_not_a_scenario(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as caught:
         load(tmp_path)
     assert str(tmp_path) in str(caught.value)
+
+
+# --- the lifecycle, the batch pattern and reconciliation ----------------------------------
+
+LIFE = BASE.replace(
+    "  accounts: 10\n",
+    "  accounts: 10\n  lifecycle:\n    seat_changes_per_month: 2\n    seat_change: [-0.3, 0.5]\n",
+) + """\
+reconciliation: {every: 24h, at: "02:00"}
+patterns:
+  batch: {every: 5m, size: 50}
+"""
+# lines 7-9: the lifecycle; 16: reconciliation; 18: batch
+
+
+def test_the_lifecycle_reconciliation_and_batch_knobs_load(tmp_path: Path) -> None:
+    path = tmp_path / "life.yaml"
+    path.write_text(LIFE)
+    scenario = load(path)
+    assert scenario.workload.lifecycle is not None
+    assert scenario.workload.lifecycle.seat_changes_per_month == 2
+    assert scenario.reconciliation is not None and scenario.reconciliation.first() == 7200.0
+    assert scenario.patterns.batch.every == 300.0 and scenario.patterns.batch.size == 50
+
+
+def _life(tmp_path: Path, old: str, new: str) -> str:
+    return _error(tmp_path, LIFE.replace(old, new))
+
+
+def test_a_reconciliation_time_that_does_not_parse_names_its_line(tmp_path: Path) -> None:
+    message = _life(tmp_path, 'at: "02:00"', 'at: "2am"')
+    assert "line 16: reconciliation.at" in message
+    assert "expected a time of day such as '02:00' (HH:MM), got '2am'" in message
+
+
+@pytest.mark.parametrize("at", ["24:00", "02:60", "2:5", "0200"])
+def test_impossible_times_of_day_are_refused(tmp_path: Path, at: str) -> None:
+    assert "reconciliation.at" in _life(tmp_path, 'at: "02:00"', f'at: "{at}"')
+
+
+def test_a_seat_change_range_upside_down_is_explained(tmp_path: Path) -> None:
+    message = _life(tmp_path, "[-0.3, 0.5]", "[0.5, -0.3]")
+    assert "line 7: workload.lifecycle" in message
+    assert "expected seat_change as [least, most] with -1 < least <= most" in message
+
+
+def test_a_batch_larger_than_the_erp_takes_is_refused(tmp_path: Path) -> None:
+    message = _life(tmp_path, "size: 50", "size: 500")
+    assert "line 18: patterns.batch.size" in message
+    assert "less than or equal to 200" in message
+
+
+def test_an_unknown_lifecycle_field_suggests_the_close_one(tmp_path: Path) -> None:
+    message = _life(tmp_path, "seat_changes_per_month", "seat_change_per_month")
+    assert "workload.lifecycle.seat_change_per_month" in message
+    assert "did you mean 'seat_changes_per_month'?" in message
