@@ -83,6 +83,8 @@ class Policy:
         publish_retry: Retries of publishing an event while the broker is down.
         webhook_secrets: System -> the secret its webhooks are signed with.
         webhook_tolerance: Seconds a webhook signature's timestamp may be old.
+        ownership: Customer master field -> the system that owns it (empty: the
+            last writer wins, the anti-pattern).
     """
 
     timeout: float = 10.0
@@ -103,6 +105,7 @@ class Policy:
     )
     webhook_secrets: dict[str, str] = field(default_factory=dict)
     webhook_tolerance: float = 300.0
+    ownership: dict[str, str] = field(default_factory=dict)
 
 
 def jitter_fraction(key: str, attempt: int) -> float:

@@ -28,6 +28,7 @@ CHECKS = (
     "duplicate_entitlement",
     "onboarding_case_for_cancelled_order",
     "broken_cross_reference",
+    "duplicate_customer_after_merge",
 )
 """Every check the audit runs, in report order."""
 
@@ -114,4 +115,10 @@ def audit(
             account.billing_customer_id and account.billing_customer_id not in billing.customers
         ):
             found["broken_cross_reference"] += 1
+    for account in crm.accounts.values():
+        if account.status == "merged":
+            for holder in (erp, billing):
+                record = holder.profile_record(account.id)
+                if record is not None and record.status != "merged":
+                    found["duplicate_customer_after_merge"] += 1
     return {check: found[check] for check in CHECKS}

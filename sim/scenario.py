@@ -26,6 +26,7 @@ __all__ = [
     "Broker",
     "Delivery",
     "Lifecycle",
+    "MasterDataKnobs",
     "Retry",
     "Scenario",
     "ScenarioError",
@@ -117,6 +118,33 @@ class Lifecycle(Strict):
         return (rates + self.cancellations_per_month) / MONTH
 
 
+class MasterDataKnobs(Strict):
+    """People editing customer master data: ``{edits_per_day: 20, stray_edits_per_day: 2}``.
+
+    Attributes:
+        edits_per_day: Edits of a customer's name, e-mail or billing address, made
+            at the system that owns the field.
+        stray_edits_per_day: Edits made at a system that does not own the field.
+        merges_per_day: Two CRM accounts merged (one company entered twice).
+    """
+
+    edits_per_day: Annotated[float, Field(ge=0)] = 0.0
+    stray_edits_per_day: Annotated[float, Field(ge=0)] = 0.0
+    merges_per_day: Annotated[float, Field(ge=0)] = 0.0
+
+
+OWNED_FIELDS = ("customer.name", "customer.email", "customer.billing_address")
+"""Fields ``ownership`` may name."""
+HOLDERS = ("crm", "erp", "billing")
+"""Systems that hold customer master data (and may own a field)."""
+DEFAULT_OWNERS = {
+    "customer.name": "crm",
+    "customer.email": "crm",
+    "customer.billing_address": "billing",
+}
+"""Who owns each field unless ``ownership`` says otherwise."""
+
+
 class Workload(Strict):
     """Who buys and how often.
 
@@ -131,6 +159,7 @@ class Workload(Strict):
             announced by the CRM's outbound messages when it sends them.
         lifecycle: Amendments, renewals and cancellations of live subscriptions;
             null for none (the first order only).
+        master_data: Edits of customer master data and account merges; null for none.
     """
 
     arrivals_per_hour: Annotated[float, Field(gt=0)]
@@ -141,6 +170,7 @@ class Workload(Strict):
     onboarding_time: Latency = Latency(p50=4 * 3600.0, p99=48 * 3600.0)
     account_changes_per_hour: Annotated[float, Field(ge=0)] = 0.0
     lifecycle: Lifecycle | None = None
+    master_data: MasterDataKnobs | None = None
 
 
 class Sla(Strict):
@@ -187,6 +217,8 @@ class PolicyKnobs(Strict):
         ordering: Receivers apply only newer versions (anti-pattern switch).
         publish_retry: Retries of publishing while the broker is down.
         webhook_tolerance: How old a webhook signature's timestamp may be.
+        ownership: Copies follow each field's owner (anti-pattern switch: ``false``
+            spreads every change from anywhere, the last writer wins).
     """
 
     timeout: Annotated[Duration, Field(gt=0)] = 10.0
@@ -201,6 +233,7 @@ class PolicyKnobs(Strict):
     ordering: bool = True
     publish_retry: Retry = Retry(max_attempts=30, base=1.0, cap=60.0)
     webhook_tolerance: Annotated[Duration, Field(gt=0)] = 300.0
+    ownership: bool = True
 
 
 class Delivery(Strict):
@@ -379,6 +412,7 @@ class Scenario(Strict):
         horizon: Simulated time a run covers (``--duration`` overrides).
         pattern: Default integration pattern (``--pattern`` overrides).
         reconciliation: A scheduled reconciliation job, or null for none.
+        ownership: Which system owns each customer master field.
     """
 
     name: str
@@ -393,6 +427,21 @@ class Scenario(Strict):
     broker: Broker = Broker()
     patterns: Patterns = Patterns()
     reconciliation: Reconciliation | None = None
+    ownership: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OWNERS))
+
+    @field_validator("ownership")
+    @classmethod
+    def _known_owners(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, system in value.items():
+            if name not in OWNED_FIELDS:
+                raise ValueError(
+                    f"unknown field {name!r}; expected one of: {', '.join(OWNED_FIELDS)}"
+                )
+            if system not in HOLDERS:
+                raise ValueError(
+                    f"{name}: unknown owner {system!r}; expected one of: {', '.join(HOLDERS)}"
+                )
+        return {**DEFAULT_OWNERS, **value}  # a field not named keeps its usual owner
 
     @field_validator("pattern")
     @classmethod
@@ -484,6 +533,11 @@ class Scenario(Strict):
                 if (hooks := self.knobs(name).webhooks) is not None
             },
             webhook_tolerance=knobs.webhook_tolerance,
+            ownership={
+                name.removeprefix("customer."): system for name, system in self.ownership.items()
+            }
+            if knobs.ownership
+            else {},
         )
 
 

@@ -51,6 +51,7 @@ def accounts(
                 f"billing@{slug}.example.com",
                 currencies[pick[n]],
                 "inactive" if dormant[n] else "active",
+                billing_address=f"{(n * 37) % 900 + 100} Market Street, Springfield",
             )
         )
     return book

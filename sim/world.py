@@ -19,6 +19,7 @@ from orchestrator.consumers import remembered
 from orchestrator.effects import Publish
 from orchestrator.errors import CallError
 from orchestrator.events import AMENDMENT_ACCEPTED, ORDER_ESCALATED, webhook_topic
+from orchestrator.master_data import CUSTOMER_CHANGED, MasterData
 from orchestrator.patterns import Pattern, make
 from orchestrator.receivers import receivers
 from orchestrator.reconciliation import reconcile
@@ -28,10 +29,12 @@ from sim.broker import Broker
 from sim.bulkhead import Bulkhead
 from sim.delivery import default_channel, topic_channels, webhook_channels
 from sim.driver import Line, Runtime
+from sim.edits import Tally, edits
 from sim.faults import Faults, ScriptedFault, latency_sampler
 from sim.journal import Journal
 from sim.leakage import leakage
 from sim.lifecycle import Diary, follow
+from sim.master_invariants import fields_off_owner
 from sim.metrics import Recorder, quantiles
 from sim.rng import Streams
 from sim.scenario import MONTH, Scenario
@@ -181,11 +184,17 @@ class World:
                 consumers,
                 "erp-amendments",
             )
+        if work.master_data is not None:
+            for vendor in (self.crm, self.erp, self.billing):
+                vendor.feed = self._feed(vendor.name)
+            mdm = MasterData(self.client, policy.ownership).subscription()
+            self.broker.subscribe(mdm.topic, mdm.handler, consumers, mdm.group)
         for sub in receivers(self.client, senders):
             self.broker.subscribe(sub.topic, sub.handler, consumers, sub.group)
         for system in senders:
             self.vendors[system].outlet = self._outlet(system)
         self.book = accounts(streams, work.accounts, work.currencies, work.inactive_account_rate)
+        self.tally = Tally(self.book if work.master_data is not None else ())
         for account in self.book:
             self.crm.add(account)
         self.plans: list[Plan] = [
@@ -249,6 +258,16 @@ class World:
             broker.publish(Publish(topic, key, payload, str(data.get("dealId") or key)), now)
 
         return send
+
+    def _feed(self, system: str) -> Callable[[dict[str, Any], float], None]:
+        """Where ``system`` announces master-data changes: the broker."""
+        broker = self.broker
+
+        def announce(change: dict[str, Any], now: float) -> None:
+            key = str(change["externalId"])
+            broker.publish(Publish(CUSTOMER_CHANGED, key, change, key), now)
+
+        return announce
 
     def _crashed(self, error: CallError, correlation: str | None) -> None:
         """A workflow gave up with an error no step handled (the broker stayed down
@@ -319,6 +338,22 @@ class World:
             self.env.process(self._account_changes())
         if self.scenario.reconciliation is not None:
             self.env.process(self._reconciliations())
+        knobs = self.scenario.workload.master_data
+        if knobs is not None:
+            owners = {f.removeprefix("customer."): s for f, s in self.scenario.ownership.items()}
+            holders = {"crm": self.crm, "erp": self.erp, "billing": self.billing}
+            self.env.process(
+                edits(
+                    env,
+                    knobs,
+                    owners,
+                    holders,
+                    self.book,
+                    self.streams,
+                    self.tally,
+                    lambda: self.arriving,
+                )
+            )
         with fewer_gc_pauses():
             self._run(env, duration, orders, progress)
 
@@ -442,6 +477,7 @@ class World:
         amendments = recorder.amendment_summary()
         metrics["amendments"] = amendments
         metrics["reconciliation"] = recorder.reconciliation_summary()
+        metrics["master_data"] = self._master_data()
         metrics["manual_reconciliation_items"] = (
             metrics["orders_escalated"]
             + amendments["escalated"]
@@ -481,6 +517,17 @@ class World:
             "interrupted": self.interrupted,
             "metrics": metrics,
             "trace_hash": self.trace.hexdigest(),
+        }
+
+    def _master_data(self) -> dict[str, Any]:
+        tally = self.tally
+        outcomes = next((g.outcomes for g in self.broker.groups() if g.name == "master-data"), {})
+        return {
+            "edits_at_owner": tally.owner_edits,
+            "stray_edits": tally.stray_edits,
+            "stray_edits_overwritten": outcomes.get("overwritten", 0),
+            "merges": tally.merges,
+            "fields_off_owner": len(fields_off_owner(self)),
         }
 
     def _cause(self, deal_id: str) -> str:

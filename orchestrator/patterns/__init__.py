@@ -17,6 +17,7 @@ from orchestrator.client import Client
 from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.events import Handler, Subscription
+from orchestrator.master_data import CUSTOMER_CHANGED
 from orchestrator.patterns import event_driven
 from orchestrator.patterns.batch import Batch
 from orchestrator.patterns.event_driven import EventDriven
@@ -72,6 +73,7 @@ TOPICS: frozenset[str] = frozenset(
         if name.isupper() and isinstance(value := getattr(events, name), str)
     }
     | set(events.AMENDMENT)
+    | {CUSTOMER_CHANGED}
     | set(events.WEBHOOK_TOPICS.values())
     | {
         event_driven.DEAL_CLOSED,

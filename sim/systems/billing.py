@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError
+from sim.systems.base import VendorError
+from sim.systems.profile import ProfileHolder
 
 __all__ = ["Amended", "Billing", "BillingCustomer", "BillingInvoice", "Payments", "Subscription"]
 
@@ -46,6 +47,9 @@ class BillingCustomer:
     name: str
     email: str
     erp_customer_id: str
+    billing_address: str | None = None  # unknown until filled from its owner
+    status: str = "active"
+    merged_into: str = ""
 
 
 @dataclass(slots=True)
@@ -137,18 +141,20 @@ class Amended:
     reverted: bool = False
 
 
-class Billing(Vendor):
+class Billing(ProfileHolder):
     """Billing: owns subscriptions and their invoices; customers are made inline."""
 
     name = "billing"
     not_found = "resource_missing"
-    reads = ("getSubscription", "findSubscription", "exportSubscriptions")
+    reads = ("getSubscription", "findSubscription", "exportSubscriptions", "getCustomerField")
     writes = (
         "createSubscription",
         "cancelSubscription",
         "updateCustomer",
         "amendSubscription",
         "revertAmendment",
+        "setCustomerField",
+        "mergeCustomers",
     )
 
     def __init__(
@@ -183,6 +189,7 @@ class Billing(Vendor):
             )
             self.customers[customer.id] = customer
             self.by_external_id[customer.external_id] = customer
+            self.announce({"kind": "created", "externalId": customer.external_id}, now)
         sub = Subscription(
             self.new_id("sub"),
             customer.id,
@@ -217,6 +224,19 @@ class Billing(Vendor):
     def getSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one subscription."""
         return self.find(self.subscriptions, params["id"], "subscription").body()
+
+    def profile_record(self, external_id: str) -> BillingCustomer | None:
+        """The billing customer of a CRM account."""
+        return self.by_external_id.get(external_id)
+
+    def mergeCustomers(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Merge the customer of one CRM account into another's (idempotent)."""
+        merged = self.by_external_id.get(params["merged"])
+        if merged is None:
+            raise VendorError(404, self.not_found, f"no customer for {params['merged']}")
+        merged.status = "merged"
+        merged.merged_into = str(params["survivor"])
+        return {"id": merged.id, "externalId": merged.external_id, "status": merged.status}
 
     def findSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """The subscription sold by a deal (search by ``dealId`` metadata)."""

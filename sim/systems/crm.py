@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.systems.base import Vendor
+from sim.systems.profile import ProfileHolder
 
 __all__ = ["Account", "Crm"]
 
@@ -24,6 +24,8 @@ class Account:
     billing_customer_id: str | None = None
     version: int = 1
     statuses: dict[str, str] = field(default_factory=dict)
+    billing_address: str = ""
+    merged_into: str = ""
 
     def body(self) -> dict[str, Any]:
         """The account as the API returns it."""
@@ -35,15 +37,16 @@ class Account:
             "status": self.status,
             "erpCustomerId": self.erp_customer_id,
             "billingCustomerId": self.billing_customer_id,
+            "mergedInto": self.merged_into or None,
         }
 
 
-class Crm(Vendor):
+class Crm(ProfileHolder):
     """The CRM: sales closes deals here; the orchestrator reads accounts from it."""
 
     name = "crm"
-    reads = ("getAccount",)
-    writes = ("updateAccount", "recordStatus", "recordAmendment")
+    reads = ("getAccount", "getCustomerField")
+    writes = ("updateAccount", "recordStatus", "recordAmendment", "setCustomerField")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -87,6 +90,18 @@ class Crm(Vendor):
         }
         self.amendments[str(params["amendmentId"])] = note
         return note
+
+    def profile_record(self, external_id: str) -> Account | None:
+        """The account itself: the CRM account id is the customer's external id."""
+        return self.accounts.get(external_id)
+
+    def merge(self, survivor: str, merged: str, now: float) -> None:
+        """Sales merges two accounts of one company: ``merged`` lives on in ``survivor``."""
+        account = self.accounts[merged]
+        account.status = "merged"
+        account.merged_into = survivor
+        account.version += 1
+        self.announce({"kind": "merged", "externalId": merged, "survivor": survivor}, now)
 
     def change(self, account_id: str, email: str, now: float) -> None:
         """Someone edits an account in the CRM (its billing e-mail): a new version,

@@ -6,7 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sim.systems.base import Vendor, VendorError
+from sim.systems.base import VendorError
+from sim.systems.profile import ProfileHolder
 
 __all__ = ["ChangeOrder", "CreditMemo", "Customer", "Erp", "Invoice", "Payment", "SalesOrder"]
 
@@ -22,6 +23,8 @@ class Customer:
     currency: str
     crm_account_id: str
     status: str = "active"
+    billing_address: str | None = None  # unknown until filled from its owner
+    merged_into: str = ""
 
     def body(self) -> dict[str, Any]:
         """The customer as the API returns it."""
@@ -136,11 +139,11 @@ class Payment:
     created_seq: int
 
 
-class Erp(Vendor):
+class Erp(ProfileHolder):
     """The ERP: the system of record for customers, orders and receivables."""
 
     name = "erp"
-    reads = ("getCustomer", "getSalesOrder", "exportOrders")
+    reads = ("getCustomer", "getSalesOrder", "exportOrders", "getCustomerField")
     writes = (
         "upsertCustomer",
         "createSalesOrder",
@@ -155,7 +158,14 @@ class Erp(Vendor):
         "createCreditMemo",
         "voidCreditMemo",
         "addList",
+        "setCustomerField",
+        "mergeCustomers",
     )
+    profile_attributes: Mapping[str, str] = {
+        "name": "company_name",
+        "email": "email",
+        "billing_address": "billing_address",
+    }
     bulk: Mapping[str, str] = {"addList": "records"}
     """List operations and the field holding their records: each record adds work."""
     max_records = 200
@@ -190,7 +200,22 @@ class Erp(Vendor):
             )
             self.customers[customer.id] = customer
             self.by_external_id[external_id] = customer
+            self.announce({"kind": "created", "externalId": external_id}, now)
         return customer.body()
+
+    def profile_record(self, external_id: str) -> Customer | None:
+        """The ERP customer of a CRM account."""
+        return self.by_external_id.get(external_id)
+
+    def mergeCustomers(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Merge the customer of one CRM account into another's (idempotent): the
+        merged one is kept, inactive, pointing at the survivor."""
+        merged = self.by_external_id.get(params["merged"])
+        if merged is None:
+            raise VendorError(404, self.not_found, f"no customer for {params['merged']}")
+        merged.status = "merged"
+        merged.merged_into = str(params["survivor"])
+        return merged.body()
 
     def getCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one customer."""

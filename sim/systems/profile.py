@@ -1,0 +1,125 @@
+"""The customer master data every system keeps a copy of: name, e-mail, billing address.
+
+The CRM, the ERP and billing each hold the customer's name, e-mail and billing
+address, as three branches of a shop each keep the customer's card. One system owns
+each field (the scenario's ``ownership``); the others hold copies. ``ProfileHolder``
+gives a vendor model the two operations the integration uses on those copies
+(``getCustomerField``, ``setCustomerField``) and the local edit a person makes in its
+screens (``edit``), which the vendor announces on its change feed.
+
+A copy remembers the owner's version of each field it took (``Versioned``), so an
+older propagation never overwrites a newer one; a local edit forgets it, since the
+field no longer shows any owner's version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sim.systems.base import Vendor, VendorError
+
+__all__ = ["FIELDS", "ChangeFeed", "ProfileHolder"]
+
+FIELDS = ("name", "email", "billing_address")
+"""The customer master fields, as the scenario's ``ownership`` names them (``customer.<field>``)."""
+
+ChangeFeed = Callable[[dict[str, Any], float], None]
+"""Where a vendor announces changes to master data: ``(change, now)``."""
+
+
+class ProfileHolder(Vendor):
+    """A vendor that holds customers' master fields, keyed by CRM account id.
+
+    Subclasses say which attribute of their record holds each field
+    (``profile_attributes``) and how to find a record (``profile_record``).
+    """
+
+    profile_attributes: Mapping[str, str] = {
+        "name": "name",
+        "email": "email",
+        "billing_address": "billing_address",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.feed: ChangeFeed | None = None
+        self.changes: dict[tuple[str, str], int] = {}  # (customer, field) -> local edits
+
+    def profile_record(self, external_id: str) -> Any | None:
+        """The record holding the customer of CRM account ``external_id``, if any."""
+        raise NotImplementedError
+
+    def _record(self, params: Mapping[str, Any]) -> Any:
+        field = params["field"]
+        if field not in FIELDS:
+            raise VendorError(400, "UNKNOWN_FIELD", f"no master field {field!r}")
+        record = self.profile_record(params["externalId"])
+        if record is None:
+            raise VendorError(404, self.not_found, f"no customer for {params['externalId']}")
+        return record
+
+    def field_version(self, external_id: str, field: str) -> int:
+        """This system's version of ``field``: 1 as created, one more per local edit."""
+        return self.changes.get((external_id, field), 0) + 1
+
+    def getCustomerField(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """One master field of a customer, with this system's version of it."""
+        record = self._record(params)
+        field = params["field"]
+        value = getattr(record, self.profile_attributes[field])
+        if value is None:
+            raise VendorError(
+                404, self.not_found, f"{field} of {params['externalId']} not known yet"
+            )
+        return {
+            "externalId": params["externalId"],
+            "field": field,
+            "value": value,
+            "version": self.field_version(params["externalId"], field),
+        }
+
+    def setCustomerField(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Take a master field from the system that owns it, if newer than held.
+
+        Raises:
+            VendorError: 404 (no such customer here yet), 409 ``STALE_VERSION``.
+        """
+        record = self._record(params)
+        field = params["field"]
+        self.versions(f"{params['externalId']}#{field}").apply(
+            f"{params['source']}.{field}",
+            int(params["sourceVersion"]),
+            bool(params.get("ifNewer", True)),
+        )
+        setattr(record, self.profile_attributes[field], params["value"])
+        return {"externalId": params["externalId"], "field": field, "value": params["value"]}
+
+    def edit(self, external_id: str, field: str, value: str, now: float) -> bool:
+        """A person changes a master field in this system's screens; announced on the
+        change feed. False if the customer is not here."""
+        record = self.profile_record(external_id)
+        if record is None:
+            return False
+        setattr(record, self.profile_attributes[field], value)
+        self.changes[(external_id, field)] = self.changes.get((external_id, field), 0) + 1
+        version = self.field_version(external_id, field)
+        held = self.sources.get(f"{external_id}#{field}")
+        if held is not None:
+            held.versions.clear()  # a local edit shows no owner's version any more
+        self.announce(
+            {
+                "kind": "changed",
+                "externalId": external_id,
+                "field": field,
+                "value": value,
+                "version": version,
+            },
+            now,
+        )
+        return True
+
+    def announce(self, change: dict[str, Any], now: float) -> None:
+        """Put a master-data change on the feed, if the run has one."""
+        if self.feed is not None:
+            self.feed({**change, "system": self.name}, now)
