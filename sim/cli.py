@@ -55,6 +55,13 @@ DurationOpt = Annotated[
     typer.Option("--duration", help="Simulated time to run, e.g. 8h or 2h30m (default: horizon)."),
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
+NoOwnershipOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-ownership",
+        help="Let the last writer win instead of each field's owner (the anti-pattern).",
+    ),
+]
 NoReconciliationOpt = Annotated[
     bool,
     typer.Option(
@@ -71,7 +78,7 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _scenario(path: Path, no_reconciliation: bool = False) -> Scenario:
+def _scenario(path: Path, no_reconciliation: bool = False, no_ownership: bool = False) -> Scenario:
     from sim.scenario import ScenarioError, load
 
     try:
@@ -79,7 +86,10 @@ def _scenario(path: Path, no_reconciliation: bool = False) -> Scenario:
     except ScenarioError as exc:
         fail(str(exc))
     if no_reconciliation:
-        return loaded.model_copy(update={"reconciliation": None})
+        loaded = loaded.model_copy(update={"reconciliation": None})
+    if no_ownership:
+        policy = loaded.policy.model_copy(update={"ownership": False})
+        loaded = loaded.model_copy(update={"policy": policy})
     return loaded
 
 
@@ -259,6 +269,7 @@ def run(
     duration: DurationOpt = None,
     json_path: JsonOpt = None,
     no_reconciliation: NoReconciliationOpt = False,
+    no_ownership: NoOwnershipOpt = False,
     events: Annotated[
         Path | None,
         typer.Option(
@@ -274,7 +285,7 @@ def run(
         _check_json_path(events, "--events")
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
-    loaded = _scenario(scenario, no_reconciliation)
+    loaded = _scenario(scenario, no_reconciliation, no_ownership)
     _check_systems(scenario, loaded, [pattern or loaded.pattern])
     result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders, events)
     _report(loaded, [result], json_path, result)
@@ -291,11 +302,12 @@ def compare(
     duration: DurationOpt = None,
     json_path: JsonOpt = None,
     no_reconciliation: NoReconciliationOpt = False,
+    no_ownership: NoOwnershipOpt = False,
 ) -> None:
     """Run one scenario through several patterns and compare them side by side."""
     seconds = _prepare(duration, orders, json_path)
     names = _patterns(patterns)
-    loaded = _scenario(scenario, no_reconciliation)
+    loaded = _scenario(scenario, no_reconciliation, no_ownership)
     _check_systems(scenario, loaded, names)
     results: list[dict[str, Any]] = []
     for name in names:

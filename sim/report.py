@@ -131,6 +131,22 @@ RECONCILIATION_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
 """Rows shown when a run reconciled."""
 
 
+def _master(key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda metrics: f"{metrics['master_data'][key]:,}"
+
+
+MASTER_DATA_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
+    (
+        "master-data edits at owner / stray",
+        lambda m: f"{m['master_data']['edits_at_owner']:,} / {m['master_data']['stray_edits']:,}",
+    ),
+    ("stray edits overwritten by the owner", _master("stray_edits_overwritten")),
+    ("accounts merged", _master("merges")),
+    ("fields off their owner's value", _master("fields_off_owner")),
+]
+"""Rows shown when a run had master-data edits."""
+
+
 def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
     """Business metrics, one column per run (named by its pattern)."""
     table = Table(title=escape(title), title_justify="left")
@@ -145,6 +161,12 @@ def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
         rows += LIFECYCLE_ROWS
     if any(result["metrics"]["reconciliation"]["runs"] for result in results):
         rows += RECONCILIATION_ROWS
+    if any(
+        result["metrics"]["master_data"]["edits_at_owner"]
+        + result["metrics"]["master_data"]["stray_edits"]
+        for result in results
+    ):
+        rows += MASTER_DATA_ROWS
     for label, show in rows:
         table.add_row(label, *(show(result["metrics"]) for result in results))
     return table

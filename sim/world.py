@@ -188,7 +188,11 @@ class World:
             for vendor in (self.crm, self.erp, self.billing):
                 vendor.feed = self._feed(vendor.name)
             mdm = MasterData(self.client, policy.ownership).subscription()
-            self.broker.subscribe(mdm.topic, mdm.handler, consumers, mdm.group)
+            handler = mdm.handler
+            if policy.dedupe and self.oms is not None:
+                # a copy delivered twice is applied once, and counted once
+                handler = remembered(self.client, mdm.group, handler)
+            self.broker.subscribe(mdm.topic, handler, consumers, mdm.group)
         for sub in receivers(self.client, senders):
             self.broker.subscribe(sub.topic, sub.handler, consumers, sub.group)
         for system in senders:
@@ -527,7 +531,9 @@ class World:
             "stray_edits": tally.stray_edits,
             "stray_edits_overwritten": outcomes.get("overwritten", 0),
             "merges": tally.merges,
-            "fields_off_owner": len(fields_off_owner(self)),
+            "fields_off_owner": len(fields_off_owner(self))
+            if self.scenario.workload.master_data is not None
+            else 0,
         }
 
     def _cause(self, deal_id: str) -> str:

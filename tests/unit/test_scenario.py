@@ -397,3 +397,34 @@ def test_an_unknown_lifecycle_field_suggests_the_close_one(tmp_path: Path) -> No
     message = _life(tmp_path, "seat_changes_per_month", "seat_change_per_month")
     assert "workload.lifecycle.seat_change_per_month" in message
     assert "did you mean 'seat_changes_per_month'?" in message
+
+
+# --- master data ownership -----------------------------------------------------------------
+
+
+def test_ownership_names_fields_and_keeps_the_usual_owner_of_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "own.yaml"
+    path.write_text(BASE + "ownership: {customer.name: erp}\n")
+    assert load(path).ownership == {
+        "customer.name": "erp",
+        "customer.email": "crm",
+        "customer.billing_address": "billing",
+    }
+
+
+def test_ownership_of_an_unknown_field_lists_the_fields(tmp_path: Path) -> None:
+    message = _error(tmp_path, BASE + "ownership: {customer.phone: crm}\n")
+    assert "line 13: ownership" in message
+    assert "unknown field 'customer.phone'" in message
+    assert "customer.billing_address" in message
+
+
+def test_ownership_by_an_unknown_system_lists_the_systems(tmp_path: Path) -> None:
+    message = _error(tmp_path, BASE + "ownership: {customer.name: sap}\n")
+    assert "customer.name: unknown owner 'sap'; expected one of: crm, erp, billing" in message
+
+
+def test_master_data_rates_are_checked(tmp_path: Path) -> None:
+    text = BASE.replace("  accounts: 10\n", "  accounts: 10\n  master_data: {edits_per_day: -1}\n")
+    message = _error(tmp_path, text)
+    assert "line 7: workload.master_data.edits_per_day" in message
