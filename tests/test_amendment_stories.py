@@ -112,7 +112,7 @@ def test_the_nightly_reconciliation_repairs_what_the_outage_stranded(
     nightly: Runs, unreconciled: Runs
 ) -> None:
     for pattern in EVENTS:
-        metrics, world = nightly[pattern]
+        metrics = nightly[pattern][0]
         found = metrics["reconciliation"]
         assert found["repaired"] == metrics["amendments"]["escalated"] > 50, pattern
         assert found["left_for_people"] == 0, pattern
