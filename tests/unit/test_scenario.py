@@ -345,14 +345,17 @@ def test_a_directory_is_not_a_scenario(tmp_path: Path) -> None:
 
 # --- the lifecycle, the batch pattern and reconciliation ----------------------------------
 
-LIFE = BASE.replace(
-    "  accounts: 10\n",
-    "  accounts: 10\n  lifecycle:\n    seat_changes_per_month: 2\n    seat_change: [-0.3, 0.5]\n",
-) + """\
+LIFE = (
+    BASE.replace(
+        "  accounts: 10\n",
+        "  accounts: 10\n  lifecycle:\n    seat_changes_per_month: 2\n    seat_change: [-0.3, 0.5]\n",
+    )
+    + """\
 reconciliation: {every: 24h, at: "02:00"}
 patterns:
   batch: {every: 5m, size: 50}
 """
+)
 # lines 7-9: the lifecycle; 16: reconciliation; 18: batch
 
 
