@@ -229,15 +229,6 @@ class Billing(ProfileHolder):
         """The billing customer of a CRM account."""
         return self.by_external_id.get(external_id)
 
-    def mergeCustomers(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """Merge the customer of one CRM account into another's (idempotent)."""
-        merged = self.by_external_id.get(params["merged"])
-        if merged is None:
-            raise VendorError(404, self.not_found, f"no customer for {params['merged']}")
-        merged.status = "merged"
-        merged.merged_into = str(params["survivor"])
-        return {"id": merged.id, "externalId": merged.external_id, "status": merged.status}
-
     def findSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """The subscription sold by a deal (search by ``dealId`` metadata)."""
         deal_id = params["dealId"]

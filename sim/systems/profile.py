@@ -28,6 +28,11 @@ ChangeFeed = Callable[[dict[str, Any], float], None]
 """Where a vendor announces changes to master data: ``(change, now)``."""
 
 
+def account_id_of(record: Any) -> str:
+    """A customer record's CRM account id (``external_id`` or, in the CRM, ``id``)."""
+    return str(getattr(record, "external_id", None) or record.id)
+
+
 class ProfileHolder(Vendor):
     """A vendor that holds customers' master fields, keyed by CRM account id.
 
@@ -94,6 +99,20 @@ class ProfileHolder(Vendor):
         )
         setattr(record, self.profile_attributes[field], params["value"])
         return {"externalId": params["externalId"], "field": field, "value": params["value"]}
+
+    def mergeCustomers(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Merge the customer of one CRM account into another's (idempotent): the
+        merged one is kept, inactive, pointing at the survivor."""
+        merged = self.profile_record(params["merged"])
+        if merged is None:
+            raise VendorError(404, self.not_found, f"no customer for {params['merged']}")
+        merged.status = "merged"
+        merged.merged_into = str(params["survivor"])
+        return self.merged_body(merged)
+
+    def merged_body(self, record: Any) -> dict[str, Any]:
+        """What ``mergeCustomers`` answers."""
+        return {"externalId": account_id_of(record), "status": record.status}
 
     def edit(self, external_id: str, field: str, value: str, now: float) -> bool:
         """A person changes a master field in this system's screens; announced on the
