@@ -56,6 +56,8 @@ class MasterData:
         kind = change["kind"]
         if kind == "merged":
             return (yield from self._merge(wf, change))
+        if kind == "retired":
+            return (yield from self._retire(wf, change))
         if kind == "created":
             return (yield from self._fill(wf, change))
         owner = self.ownership.get(change["field"])
@@ -118,6 +120,23 @@ class MasterData:
                 for other in HOLDERS:
                     if other not in (system, master[0]):
                         yield from self._write(wf, other, master[1], master[0], True)
+        return "applied"
+
+    def _retire(self, wf: str, change: Mapping[str, Any]) -> Workflow:
+        """A SKU retired: every other catalogue follows its owner's (stray: ignored)."""
+        owner = self.ownership.get("product")
+        if owner is not None and change["system"] != owner:
+            return "skipped"
+        for system in HOLDERS:
+            if system != change["system"]:
+                yield from self.client.call(
+                    wf,
+                    f"retire:{system}",
+                    system,
+                    "retireProduct",
+                    {"sku": change["sku"]},
+                    correlation=change["sku"],
+                )
         return "applied"
 
     def _merge(

@@ -35,6 +35,7 @@ class Tally:
         self.owner_edits = 0
         self.stray_edits = 0
         self.merges = 0
+        self.retirements = 0
         self.intended: dict[tuple[str, str], str] = {
             (a.id, field): getattr(a, field) for a in book for field in FIELDS
         }
@@ -49,6 +50,7 @@ def edits(
     streams: Streams,
     tally: Tally,
     going: Callable[[], bool],
+    skus: Sequence[str] = (),
 ) -> Generator[simpy.Event, Any, None]:
     """Edits forever, until ``going()`` says the run is over (a SimPy process).
 
@@ -61,8 +63,14 @@ def edits(
         streams: The run's random streams.
         tally: Counts what was done.
         going: Whether the run still takes new work.
+        skus: The SKUs sold, which the catalogue's owner may retire.
     """
-    rates = (knobs.edits_per_day, knobs.stray_edits_per_day, knobs.merges_per_day)
+    rates = (
+        knobs.edits_per_day,
+        knobs.stray_edits_per_day,
+        knobs.merges_per_day,
+        knobs.sku_retirements_per_month / 30,
+    )
     total = sum(rates) / DAY
     if not total:
         return
@@ -77,6 +85,13 @@ def edits(
         n += 1
         pick = float(gen.random()) * sum(rates)
         account = book[int(gen.integers(0, len(book)))]
+        if pick >= rates[0] + rates[1] + rates[2]:
+            catalogue = holders[owners.get("product", "erp")]
+            offered = [sku for sku in skus if sku not in catalogue.retired]
+            if len(offered) > 1:  # the last one offered stays
+                catalogue.retire(offered[int(gen.integers(0, len(offered)))], env.now)
+                tally.retirements += 1
+            continue
         if account.status == "merged":
             continue
         if pick >= rates[0] + rates[1]:

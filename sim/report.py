@@ -143,6 +143,13 @@ MASTER_DATA_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
     ("stray edits overwritten by the owner", _master("stray_edits_overwritten")),
     ("accounts merged", _master("merges")),
     ("fields off their owner's value", _master("fields_off_owner")),
+    (
+        "SKUs retired / orders refused for one",
+        lambda m: (
+            f"{m['master_data']['skus_retired']:,} / "
+            f"{m['master_data']['orders_refused_retired_sku']:,}"
+        ),
+    ),
 ]
 """Rows shown when a run had master-data edits."""
 

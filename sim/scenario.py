@@ -126,14 +126,17 @@ class MasterDataKnobs(Strict):
             at the system that owns the field.
         stray_edits_per_day: Edits made at a system that does not own the field.
         merges_per_day: Two CRM accounts merged (one company entered twice).
+        sku_retirements_per_month: A plan's SKU retired at the catalogue's owner
+            (``ownership.product``); never the last one offered.
     """
 
     edits_per_day: Annotated[float, Field(ge=0)] = 0.0
     stray_edits_per_day: Annotated[float, Field(ge=0)] = 0.0
     merges_per_day: Annotated[float, Field(ge=0)] = 0.0
+    sku_retirements_per_month: Annotated[float, Field(ge=0)] = 0.0
 
 
-OWNED_FIELDS = ("customer.name", "customer.email", "customer.billing_address")
+OWNED_FIELDS = ("customer.name", "customer.email", "customer.billing_address", "product")
 """Fields ``ownership`` may name."""
 HOLDERS = ("crm", "erp", "billing")
 """Systems that hold customer master data (and may own a field)."""
@@ -141,8 +144,9 @@ DEFAULT_OWNERS = {
     "customer.name": "crm",
     "customer.email": "crm",
     "customer.billing_address": "billing",
+    "product": "erp",
 }
-"""Who owns each field unless ``ownership`` says otherwise."""
+"""Who owns each field (and the product catalogue) unless ``ownership`` says otherwise."""
 
 
 class Workload(Strict):

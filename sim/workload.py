@@ -9,7 +9,7 @@ each for one of those accounts.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from faker.providers.company.en_US import Provider as Companies
@@ -86,12 +86,18 @@ def _template(form: str) -> str:
 
 
 def deals(
-    streams: Streams, book: Sequence[Account], plans: Sequence[Plan], per_hour: float
+    streams: Streams,
+    book: Sequence[Account],
+    plans: Sequence[Plan],
+    per_hour: float,
+    offered: Callable[[str], bool] | None = None,
 ) -> Iterator[tuple[float, Deal]]:
     """Deals forever, as ``(seconds since the previous deal, deal)``.
 
     Gaps are exponential (a Poisson process at ``per_hour``); each deal picks an
     account and a plan uniformly and a seat count uniformly in the plan's range.
+    ``offered(sku)`` is the sales catalogue: a plan no longer offered gives way to the
+    next one that is (the draws stay the same, so runs stay comparable).
     """
     gaps = streams.get("workload.arrivals")
     picks = streams.get("workload.deals")
@@ -105,7 +111,13 @@ def deals(
         for i in range(1024):
             n += 1
             account = book[who[i]]
-            name, sku, price, fewest, most = plans[what[i]]
+            pick = what[i]
+            if offered is not None:
+                for step in range(len(plans)):
+                    if offered(plans[(pick + step) % len(plans)][1]):
+                        pick = (pick + step) % len(plans)
+                        break
+            name, sku, price, fewest, most = plans[pick]
             seats = fewest + int(size[i] * (most - fewest + 1))
             lines = (Line(sku, seats, price),)
             yield gap_batch[i], Deal(f"D-{n:06d}", account.id, account.currency, name, lines)

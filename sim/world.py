@@ -293,7 +293,10 @@ class World:
         def going() -> bool:
             return self.amending
 
-        for count, (gap, deal) in enumerate(deals(self.streams, self.book, self.plans, rate), 1):
+        retired = self.crm.retired  # the sales catalogue: what sales may still quote
+        offered = (lambda sku: sku not in retired) if self._retiring() else None
+        arrivals = deals(self.streams, self.book, self.plans, rate, offered)
+        for count, (gap, deal) in enumerate(arrivals, 1):
             yield env.timeout(gap)
             if not self.arriving:
                 return  # drained: no more deals
@@ -356,6 +359,7 @@ class World:
                     self.streams,
                     self.tally,
                     lambda: self.arriving,
+                    [plan[1] for plan in self.plans],
                 )
             )
         with fewer_gc_pauses():
@@ -523,6 +527,10 @@ class World:
             "trace_hash": self.trace.hexdigest(),
         }
 
+    def _retiring(self) -> bool:
+        knobs = self.scenario.workload.master_data
+        return knobs is not None and knobs.sku_retirements_per_month > 0
+
     def _master_data(self) -> dict[str, Any]:
         tally = self.tally
         outcomes = next((g.outcomes for g in self.broker.groups() if g.name == "master-data"), {})
@@ -531,6 +539,8 @@ class World:
             "stray_edits": tally.stray_edits,
             "stray_edits_overwritten": outcomes.get("overwritten", 0),
             "merges": tally.merges,
+            "skus_retired": tally.retirements,
+            "orders_refused_retired_sku": self.erp.refused_retired,
             "fields_off_owner": len(fields_off_owner(self))
             if self.scenario.workload.master_data is not None
             else 0,

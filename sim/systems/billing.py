@@ -154,6 +154,7 @@ class Billing(ProfileHolder):
         "amendSubscription",
         "revertAmendment",
         "setCustomerField",
+        "retireProduct",
         "mergeCustomers",
     )
 

@@ -46,7 +46,13 @@ class Crm(ProfileHolder):
 
     name = "crm"
     reads = ("getAccount", "getCustomerField")
-    writes = ("updateAccount", "recordStatus", "recordAmendment", "setCustomerField")
+    writes = (
+        "updateAccount",
+        "recordStatus",
+        "recordAmendment",
+        "setCustomerField",
+        "retireProduct",
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

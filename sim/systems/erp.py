@@ -159,6 +159,7 @@ class Erp(ProfileHolder):
         "voidCreditMemo",
         "addList",
         "setCustomerField",
+        "retireProduct",
         "mergeCustomers",
     )
     profile_attributes: Mapping[str, str] = {
@@ -174,6 +175,7 @@ class Erp(ProfileHolder):
     def __init__(self, record_fails: Callable[[], bool] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.record_fails = record_fails or (lambda: False)
+        self.refused_retired = 0  # orders refused for a SKU no longer sold
         self.customers: dict[str, Customer] = {}
         self.by_external_id: dict[str, Customer] = {}
         self.orders: dict[str, SalesOrder] = {}
@@ -221,6 +223,10 @@ class Erp(ProfileHolder):
         customer = self.customers.get(params["customerId"])
         if customer is None:
             raise VendorError(422, "INVALID_CUSTOMER", f"no customer {params['customerId']}")
+        gone = [line["sku"] for line in params["lines"] if line["sku"] in self.retired]
+        if gone:
+            self.refused_retired += 1
+            raise VendorError(422, "ITEM_INACTIVE", f"item {gone[0]} is no longer sold")
         if self.refuse():
             raise VendorError(422, "CREDIT_HOLD", f"customer {customer.id} is on credit hold")
         total = round(sum(line["quantity"] * line["unitPrice"] for line in params["lines"]), 2)

@@ -50,6 +50,7 @@ class ProfileHolder(Vendor):
         super().__init__(**kwargs)
         self.feed: ChangeFeed | None = None
         self.changes: dict[tuple[str, str], int] = {}  # (customer, field) -> local edits
+        self.retired: set[str] = set()  # SKUs this system's catalogue no longer has
 
     def profile_record(self, external_id: str) -> Any | None:
         """The record holding the customer of CRM account ``external_id``, if any."""
@@ -113,6 +114,17 @@ class ProfileHolder(Vendor):
     def merged_body(self, record: Any) -> dict[str, Any]:
         """What ``mergeCustomers`` answers."""
         return {"externalId": account_id_of(record), "status": record.status}
+
+    def retireProduct(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Take a SKU out of this system's catalogue, as its owner did (idempotent)."""
+        self.retired.add(str(params["sku"]))
+        return {"sku": params["sku"], "status": "retired"}
+
+    def retire(self, sku: str, now: float) -> None:
+        """A person retires a SKU in this system's catalogue; announced on the feed."""
+        if sku not in self.retired:
+            self.retired.add(sku)
+            self.announce({"kind": "retired", "externalId": sku, "sku": sku}, now)
 
     def edit(self, external_id: str, field: str, value: str, now: float) -> bool:
         """A person changes a master field in this system's screens; announced on the

@@ -310,3 +310,15 @@ def test_provisioning_takes_seats_only_from_a_newer_billing_version() -> None:
         {"subscriptionId": "sub_1", "seats": 15, "sourceVersion": 2, "ifNewer": False}, 4.0
     )
     assert prov.exportSeats({}, 5.0)["seats"] == {"sub_1": 15}  # last writer wins
+
+
+def test_the_erp_refuses_an_order_for_a_retired_sku() -> None:
+    erp, _ = erp_with_order()
+    erp.retireProduct({"sku": "PRO"}, 1.0)
+    customer = next(iter(erp.customers.values()))
+    lines = [{"sku": "PRO", "quantity": 1, "unitPrice": 49.0}]
+    with pytest.raises(VendorError) as refused:
+        erp.createSalesOrder(
+            {"customerId": customer.id, "externalId": "D-2", "currency": "EUR", "lines": lines}, 2.0
+        )
+    assert refused.value.code == "ITEM_INACTIVE" and erp.refused_retired == 1

@@ -348,7 +348,8 @@ def test_a_directory_is_not_a_scenario(tmp_path: Path) -> None:
 LIFE = (
     BASE.replace(
         "  accounts: 10\n",
-        "  accounts: 10\n  lifecycle:\n    seat_changes_per_month: 2\n    seat_change: [-0.3, 0.5]\n",
+        "  accounts: 10\n  lifecycle:\n"
+        "    seat_changes_per_month: 2\n    seat_change: [-0.3, 0.5]\n",
     )
     + """\
 reconciliation: {every: 24h, at: "02:00"}
