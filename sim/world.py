@@ -54,6 +54,11 @@ to end; deals still open then are reported in flight (a guard against a deal tha
 never ends, which would be a bug)."""
 
 
+COLLECT_EVERY = 20
+"""Runs (and drains) between full collections of what earlier runs left behind."""
+_runs_since_collect = 0
+
+
 @contextmanager
 def fewer_gc_pauses(threshold: int = 20_000) -> Iterator[None]:
     """Collect young garbage less often while a run builds up vendor records.
@@ -63,7 +68,16 @@ def fewer_gc_pauses(threshold: int = 20_000) -> Iterator[None]:
     nothing; they cost a quarter of the run. Between steps of a run, what exists
     is frozen (``gc.freeze``): records that will live to the end are not scanned
     again and again. The old setting comes back after, and everything is unfrozen.
+
+    Garbage left by earlier runs in the same process (a test session, a sweep) is
+    collected every ``COLLECT_EVERY`` runs: frozen with the rest, it would never be
+    (a session of a thousand small worlds grew to gigabytes that way).
     """
+    global _runs_since_collect
+    _runs_since_collect += 1
+    if _runs_since_collect >= COLLECT_EVERY and gc.get_freeze_count() == 0:
+        _runs_since_collect = 0
+        gc.collect()
     old = gc.get_threshold()
     gc.set_threshold(threshold, *old[1:])
     try:
