@@ -321,11 +321,23 @@ def compare(
 def validate(scenario: ScenarioArg) -> None:
     """Check a scenario file and say what is wrong with it, line by line."""
     from sim.report import duration_text
+    from sim.scenario import MONTH
 
     loaded = _scenario(scenario)
+    deals = loaded.workload.arrivals_per_hour * loaded.horizon / 3600
+    expected = f"about {deals:,.0f} deals"
+    life = loaded.workload.lifecycle
+    if life is not None:
+        # each deal lives on for half the horizon on average, amending as it goes,
+        # more often over the months' last days
+        peaks = life.month_end
+        busier = 1 + (peaks.factor - 1) * peaks.last / MONTH if peaks is not None else 1.0
+        amendments = deals * life.per_second() * busier * loaded.horizon / 2
+        expected += f", {amendments:,.0f} amendments"
     out.print(
         f"{scenario}: valid scenario {loaded.name!r} (horizon {duration_text(loaded.horizon)}, "
-        f"pattern {loaded.pattern}, {loaded.workload.arrivals_per_hour:g} deals/hour)",
+        f"pattern {loaded.pattern}, {loaded.workload.arrivals_per_hour:g} deals/hour; "
+        f"{expected})",
         highlight=False,
         markup=False,
         soft_wrap=True,
