@@ -67,7 +67,9 @@ class MasterData:
             master = yield from self._master(wf, owner, change["externalId"], change["field"])
             if master is not None and master[0] != change["system"]:
                 # an edit of a copy: put the owner's value back over it
-                yield from self._write(wf, change["system"], master[1], master[0], True)
+                yield from self._write(
+                    wf, change["system"], master[1], master[0], True, restore=True
+                )
                 return "overwritten"
             # the owner has no such customer yet, and the CRM stands in for it
         return (yield from self._spread(wf, change, if_newer=True))
@@ -184,23 +186,27 @@ class MasterData:
         value: Mapping[str, Any],
         source: str,
         if_newer: bool,
+        restore: bool = False,
     ) -> Workflow:
         """A conditional write of one field (no idempotency key: the version decides)."""
         ordering = if_newer and self.client.policy.ordering
+        params = {
+            "externalId": value["externalId"],
+            "field": value["field"],
+            "value": value["value"],
+            "source": source,
+            "sourceVersion": value["version"],
+            "ifNewer": ordering,
+        }
+        if restore:
+            params["restore"] = True
         try:
             yield from self.client.call(
                 wf,
                 f"write:{system}:{value['field']}",
                 system,
                 "setCustomerField",
-                {
-                    "externalId": value["externalId"],
-                    "field": value["field"],
-                    "value": value["value"],
-                    "source": source,
-                    "sourceVersion": value["version"],
-                    "ifNewer": ordering,
-                },
+                params,
                 write=False,
                 correlation=value["externalId"],
             )

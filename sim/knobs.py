@@ -75,9 +75,10 @@ Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Strict(BaseModel):
-    """Base of scenario models: unknown fields are errors, values are frozen."""
+    """Base of scenario models: unknown fields are errors, values are frozen, and
+    numbers are finite (a rate of ``.inf`` is a typo, not a scenario)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Latency(Strict):

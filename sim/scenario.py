@@ -70,7 +70,7 @@ MONTH = 30 * 86400.0
 class MonthEnd(Strict):
     """Amendments pile up at month end: ``{last: 3d, factor: 4}``."""
 
-    last: Annotated[Duration, Field(gt=0)] = 3 * 86400.0
+    last: Annotated[Duration, Field(gt=0, le=30 * 86400.0)] = 3 * 86400.0
     factor: Annotated[float, Field(ge=1)] = 4.0
 
 
@@ -94,10 +94,10 @@ class Lifecycle(Strict):
     """
 
     term: Annotated[Duration, Field(gt=0)] = MONTH
-    seat_changes_per_month: Annotated[float, Field(ge=0)] = 0.5
+    seat_changes_per_month: Annotated[float, Field(ge=0, strict=True)] = 0.5
     seat_change: tuple[float, float] = (-0.3, 0.5)
-    plan_changes_per_month: Annotated[float, Field(ge=0)] = 0.05
-    cancellations_per_month: Annotated[float, Field(ge=0)] = 0.02
+    plan_changes_per_month: Annotated[float, Field(ge=0, strict=True)] = 0.05
+    cancellations_per_month: Annotated[float, Field(ge=0, strict=True)] = 0.02
     renewal_rate: Rate = 0.9
     month_end: MonthEnd | None = None
     wait: Annotated[Duration, Field(gt=0)] = 86400.0
@@ -130,10 +130,10 @@ class MasterDataKnobs(Strict):
             (``ownership.product``); never the last one offered.
     """
 
-    edits_per_day: Annotated[float, Field(ge=0)] = 0.0
-    stray_edits_per_day: Annotated[float, Field(ge=0)] = 0.0
-    merges_per_day: Annotated[float, Field(ge=0)] = 0.0
-    sku_retirements_per_month: Annotated[float, Field(ge=0)] = 0.0
+    edits_per_day: Annotated[float, Field(ge=0, strict=True)] = 0.0
+    stray_edits_per_day: Annotated[float, Field(ge=0, strict=True)] = 0.0
+    merges_per_day: Annotated[float, Field(ge=0, strict=True)] = 0.0
+    sku_retirements_per_month: Annotated[float, Field(ge=0, strict=True)] = 0.0
 
 
 OWNED_FIELDS = ("customer.name", "customer.email", "customer.billing_address", "product")
@@ -345,7 +345,7 @@ class BatchSettings(Strict):
         timeout: How long one list request may take.
     """
 
-    every: Annotated[Duration, Field(gt=0)] = 900.0
+    every: Annotated[Duration, Field(ge=1)] = 900.0
     size: Annotated[int, Field(ge=1, le=200)] = 200
     max_attempts: Annotated[int, Field(ge=1)] = 5
     timeout: Annotated[Duration, Field(gt=0)] = 120.0
@@ -361,10 +361,20 @@ class Reconciliation(Strict):
         grace: Leave records changed this recently for the next run (work in flight).
     """
 
-    every: Annotated[Duration, Field(gt=0)] = 86400.0
+    every: Annotated[Duration, Field(ge=60)] = 86400.0
     at: str = "02:00"
     repair: bool = True
     grace: Annotated[Duration, Field(ge=0)] = 3600.0
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                f'expected a time of day in quotes, such as at: "02:00" (unquoted, YAML '
+                f"reads 02:00 as a number of minutes), got {value!r}"
+            )
+        return value
 
     @field_validator("at")
     @classmethod

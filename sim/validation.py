@@ -9,6 +9,7 @@ phrases pydantic's errors that way.
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -144,6 +145,10 @@ def _explain(model: type[BaseModel], err: Any, loc: tuple[str | int, ...], where
     if kind == "missing":
         return f"{where}{field}: missing required field"
     message = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    message = re.sub(r" or instance of \w+", "", message)  # our class names mean nothing here
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        got = err.get("input")
+        return f"{where}{field}: expected a mapping (key: value lines), got {_kind_of(got)}"
     message = message[:1].lower() + message[1:]  # pydantic capitalises; we write in-line
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type"):
         low, high = _bounds(model, loc)
@@ -152,6 +157,14 @@ def _explain(model: type[BaseModel], err: Any, loc: tuple[str | int, ...], where
     got = err.get("input")
     shown = "" if isinstance(got, Mapping | list) or "got" in message else f", got {got!r}"
     return f"{where}{field}: {message}{shown}"
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing (null)"
+    return repr(value)
 
 
 def _is_tag(part: str | int) -> bool:

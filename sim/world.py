@@ -547,11 +547,10 @@ class World:
 
     def _master_data(self) -> dict[str, Any]:
         tally = self.tally
-        outcomes = next((g.outcomes for g in self.broker.groups() if g.name == "master-data"), {})
         return {
             "edits_at_owner": tally.owner_edits,
             "stray_edits": tally.stray_edits,
-            "stray_edits_overwritten": outcomes.get("overwritten", 0),
+            "stray_edits_overwritten": sum(v.restored for v in (self.crm, self.erp, self.billing)),
             "merges": tally.merges,
             "skus_retired": tally.retirements,
             "orders_refused_retired_sku": self.erp.refused_retired,

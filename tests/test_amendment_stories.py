@@ -74,7 +74,11 @@ def markdown(runs: Runs) -> str:
     )
     lines = ["| metric | " + " | ".join(f"`{p}`" for p in PATTERNS) + " |"]
     lines.append("| --- |" + " ---: |" * len(PATTERNS))
+    reconciled = any(runs[p][0]["reconciliation"]["runs"] for p in PATTERNS)
+    skipped = set() if reconciled else {label for label, _ in RECONCILIATION_ROWS}
     for label in SHOWN:
+        if label in skipped:
+            continue  # compare shows these rows only when a run reconciled
         cells = [rows[label](runs[p][0]) for p in PATTERNS]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     erp = [f"{runs[p][0]['systems']['erp']['calls']:,}" for p in PATTERNS]

@@ -51,6 +51,8 @@ class ProfileHolder(Vendor):
         self.feed: ChangeFeed | None = None
         self.changes: dict[tuple[str, str], int] = {}  # (customer, field) -> local edits
         self.retired: set[str] = set()  # SKUs this system's catalogue no longer has
+        self.local: set[tuple[str, str]] = set()  # fields whose value is a local edit
+        self.restored = 0  # local edits put back to their owner's value
 
     def profile_record(self, external_id: str) -> Any | None:
         """The record holding the customer of CRM account ``external_id``, if any."""
@@ -86,7 +88,8 @@ class ProfileHolder(Vendor):
         }
 
     def setCustomerField(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
-        """Take a master field from the system that owns it, if newer than held.
+        """Take a master field from the system that owns it, if newer than held;
+        ``restore`` says it puts the owner's value back over a local edit (counted).
 
         Raises:
             VendorError: 404 (no such customer here yet), 409 ``STALE_VERSION``.
@@ -99,6 +102,11 @@ class ProfileHolder(Vendor):
             bool(params.get("ifNewer", True)),
         )
         setattr(record, self.profile_attributes[field], params["value"])
+        edited = (params["externalId"], field)
+        if edited in self.local:
+            self.local.discard(edited)
+            if params.get("restore"):
+                self.restored += 1
         return {"externalId": params["externalId"], "field": field, "value": params["value"]}
 
     def mergeCustomers(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -133,6 +141,7 @@ class ProfileHolder(Vendor):
         if record is None:
             return False
         setattr(record, self.profile_attributes[field], value)
+        self.local.add((external_id, field))
         self.changes[(external_id, field)] = self.changes.get((external_id, field), 0) + 1
         version = self.field_version(external_id, field)
         held = self.sources.get(f"{external_id}#{field}")

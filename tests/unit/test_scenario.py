@@ -433,3 +433,31 @@ def test_master_data_rates_are_checked(tmp_path: Path) -> None:
     text = BASE.replace("  accounts: 10\n", "  accounts: 10\n  master_data: {edits_per_day: -1}\n")
     message = _error(tmp_path, text)
     assert "line 7: workload.master_data.edits_per_day" in message
+
+
+def test_an_infinite_rate_is_refused(tmp_path: Path) -> None:
+    message = _life(tmp_path, "seat_changes_per_month: 2", "seat_changes_per_month: .inf")
+    assert "line 8: workload.lifecycle.seat_changes_per_month" in message
+    assert "finite number" in message
+
+
+def test_a_rate_written_as_true_is_refused(tmp_path: Path) -> None:
+    message = _life(tmp_path, "seat_changes_per_month: 2", "seat_changes_per_month: true")
+    assert "workload.lifecycle.seat_changes_per_month" in message
+
+
+def test_an_unquoted_time_of_day_says_to_quote_it(tmp_path: Path) -> None:
+    message = _life(tmp_path, '{every: 24h, at: "02:00"}', "\n  every: 24h\n  at: 25:00")
+    assert 'expected a time of day in quotes, such as at: "02:00"' in message
+    assert "got 1500" in message
+
+
+def test_a_section_that_is_not_a_mapping_says_what_it_got(tmp_path: Path) -> None:
+    message = _life(tmp_path, '{every: 24h, at: "02:00"}', "[24h]")
+    assert "reconciliation: expected a mapping (key: value lines), got a list" in message
+    assert "instance of" not in message
+
+
+def test_reconciliation_and_batches_too_often_are_refused(tmp_path: Path) -> None:
+    assert "reconciliation.every" in _life(tmp_path, "every: 24h", "every: 1s")
+    assert "patterns.batch.every" in _life(tmp_path, "every: 5m", "every: 1ms")
