@@ -21,15 +21,20 @@ def handle(change: dict[str, Any], owners: dict[str, str] = OWNERS, **answers: A
     return plan
 
 
-def test_an_owners_change_is_copied_to_the_others_by_its_version() -> None:
-    change = {
+def edited(system: str, value: str, version: int) -> dict[str, Any]:
+    """A name edited at ``system``, as its change feed announces it."""
+    return {
         "kind": "changed",
-        "system": "crm",
+        "system": system,
         "field": "name",
-        "value": "Acme",
-        "version": 3,
+        "value": value,
+        "version": version,
         "externalId": "ACC-1",
     }
+
+
+def test_an_owners_change_is_copied_to_the_others_by_its_version() -> None:
+    change = edited("crm", "Acme", 3)
     plan = handle(change)
     assert plan.operations() == ["erp.setCustomerField", "billing.setCustomerField"]
     params = plan.calls[0].params
@@ -38,29 +43,16 @@ def test_an_owners_change_is_copied_to_the_others_by_its_version() -> None:
 
 
 def test_a_stray_edit_gets_the_owners_value_back() -> None:
-    change = {
-        "kind": "changed",
-        "system": "erp",
-        "field": "name",
-        "value": "Typo Ltd",
-        "version": 2,
-        "externalId": "ACC-1",
-    }
+    change = edited("erp", "Typo Ltd", 2)
     owner = {"externalId": "ACC-1", "field": "name", "value": "Acme", "version": 5}
     plan = handle(change, crm__getCustomerField=[owner])
     assert plan.operations() == ["crm.getCustomerField", "erp.setCustomerField"]
-    assert plan.calls[1].params["value"] == "Acme" and plan.calls[1].params["source"] == "crm"
+    restore = plan.calls[1].params
+    assert restore["value"] == "Acme" and restore["source"] == "crm" and restore["restore"]
 
 
 def test_without_ownership_every_change_wins_everywhere() -> None:
-    change = {
-        "kind": "changed",
-        "system": "erp",
-        "field": "name",
-        "value": "Typo Ltd",
-        "version": 2,
-        "externalId": "ACC-1",
-    }
+    change = edited("erp", "Typo Ltd", 2)
     plan = handle(change, owners={})
     assert plan.operations() == ["crm.setCustomerField", "billing.setCustomerField"]
     assert all(c.params["ifNewer"] is False for c in plan.calls)
