@@ -25,12 +25,14 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Test files spread over the machine's cores (a file's tests stay in one worker, so
+# its module fixtures are built once); plain `pytest` runs them one after another.
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # Deep property runs (600 random examples per property) and the slow tests.
 test-deep: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -m "slow or not slow"
+	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n auto --dist loadfile -m "slow or not slow"
 
 # Regenerate contracts/pacts/ from the consumer tests (real Pact mock server).
 pacts: $(STAMP)
