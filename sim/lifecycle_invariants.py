@@ -43,7 +43,7 @@ def amendment_violations(world: World) -> list[str]:
 def unexplained_drift(world: World) -> dict[str, object]:
     """Money or seats that differ between billing, the ERP and provisioning with no
     unfinished workflow to explain it (empty when the books agree)."""
-    found = leakage(world.billing, world.erp, world.provisioning, world._cause)
+    found = leakage(world.billing, world.erp, world.provisioning, world.causes())
     money = found["revenue_leakage"]["by_cause"]
     seats = found["entitlement_drift"]["by_cause"]
     drift: dict[str, object] = {}

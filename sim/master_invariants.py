@@ -22,7 +22,7 @@ __all__ = ["duplicate_customers", "fields_off_owner"]
 def fields_off_owner(world: World) -> list[str]:
     """Copies of a customer field that differ from what its owner meant it to be
     (the CRM's starting value, then the owner's own edits)."""
-    holders = {"crm": world.crm, "erp": world.erp, "billing": world.billing}
+    holders = world.holders
     intended = world.tally.intended
     problems = []
     for account in world.crm.accounts.values():

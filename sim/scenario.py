@@ -512,6 +512,11 @@ class Scenario(Strict):
         """The shortest time any vendor remembers an idempotency key."""
         return min(self.knobs(name).idempotency_ttl for name in VENDORS)
 
+    def owners(self) -> dict[str, str]:
+        """Master field (``name``, ``email``, ``billing_address``, ``product``) -> the
+        system that owns it: ``ownership`` without the ``customer.`` prefix."""
+        return {name.removeprefix("customer."): system for name, system in self.ownership.items()}
+
     def build_policy(self) -> Policy:
         """The orchestrator's ``Policy`` for this scenario."""
         knobs = self.policy
@@ -547,11 +552,7 @@ class Scenario(Strict):
                 if (hooks := self.knobs(name).webhooks) is not None
             },
             webhook_tolerance=knobs.webhook_tolerance,
-            ownership={
-                name.removeprefix("customer."): system for name, system in self.ownership.items()
-            }
-            if knobs.ownership
-            else {},
+            ownership=self.owners() if knobs.ownership else {},
         )
 
 

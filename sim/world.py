@@ -41,6 +41,7 @@ from sim.scenario import MONTH, Scenario
 from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
 from sim.systems.billing import Payments
 from sim.systems.oms import OrderStore
+from sim.systems.profile import ProfileHolder
 from sim.trace import Trace
 from sim.workload import Plan, account_changes, accounts, deals
 
@@ -198,8 +199,14 @@ class World:
                 consumers,
                 "erp-amendments",
             )
+        self.holders: dict[str, ProfileHolder] = {
+            "crm": self.crm,
+            "erp": self.erp,
+            "billing": self.billing,
+        }
+        """The systems that keep a copy of each customer's master data."""
         if work.master_data is not None:
-            for vendor in (self.crm, self.erp, self.billing):
+            for vendor in self.holders.values():
                 vendor.feed = self._feed(vendor.name)
             mdm = MasterData(self.client, policy.ownership).subscription()
             handler = mdm.handler
@@ -361,14 +368,12 @@ class World:
             self.env.process(self._reconciliations())
         knobs = self.scenario.workload.master_data
         if knobs is not None:
-            owners = {f.removeprefix("customer."): s for f, s in self.scenario.ownership.items()}
-            holders = {"crm": self.crm, "erp": self.erp, "billing": self.billing}
             self.env.process(
                 edits(
                     env,
                     knobs,
-                    owners,
-                    holders,
+                    self.scenario.owners(),
+                    self.holders,
                     self.book,
                     self.streams,
                     self.tally,
@@ -507,7 +512,7 @@ class World:
             + len(recorder.left_for_people)
             + recorder.stale_xrefs
         )
-        metrics.update(leakage(self.billing, self.erp, self.provisioning, self._cause))
+        metrics.update(leakage(self.billing, self.erp, self.provisioning, self.causes()))
         metrics["data_quality_exceptions"] = sum(findings.values())
         metrics["audit"] = findings
         metrics["dlq_depth"] = len(self.broker.dlq)
@@ -550,7 +555,7 @@ class World:
         return {
             "edits_at_owner": tally.owner_edits,
             "stray_edits": tally.stray_edits,
-            "stray_edits_overwritten": sum(v.restored for v in (self.crm, self.erp, self.billing)),
+            "stray_edits_overwritten": sum(v.restored for v in self.holders.values()),
             "merges": tally.merges,
             "skus_retired": tally.retirements,
             "orders_refused_retired_sku": self.erp.refused_retired,
@@ -559,21 +564,27 @@ class World:
             else 0,
         }
 
-    def _cause(self, deal_id: str) -> str:
-        """What a difference in a deal's records is put down to (see ``sim.leakage``)."""
+    def causes(self) -> Callable[[str], str]:
+        """What a difference in a deal's records is put down to (see ``sim.leakage``):
+        its unfinished workflow, looked up in books indexed once per result."""
         recorder = self.recorder
-        if deal_id in recorder.pending:
-            return "order in flight"
-        ending = recorder.ended.get(deal_id)
-        if ending in ("escalated", "abandoned"):
-            return f"order {ending}"
-        found = "unexplained"
-        if any(deal == deal_id for deal, _, _ in recorder.amendments.values()):
-            return "amendment in flight"
+        amending = {deal for deal, _, _ in recorder.amendments.values()}
+        stranded: dict[str, str] = {}
         for wf, ending in recorder.amendment_ended.items():
-            if ending in ("escalated", "abandoned") and wf.startswith(f"amend:{deal_id}:"):
-                found = f"amendment {ending}"
-        return found
+            if ending in ("escalated", "abandoned"):
+                stranded[wf.split(":")[1]] = f"amendment {ending}"
+
+        def cause(deal_id: str) -> str:
+            if deal_id in recorder.pending:
+                return "order in flight"
+            ending = recorder.ended.get(deal_id)
+            if ending in ("escalated", "abandoned"):
+                return f"order {ending}"
+            if deal_id in amending:
+                return "amendment in flight"
+            return stranded.get(deal_id, "unexplained")
+
+        return cause
 
     def _broker_metrics(self) -> dict[str, Any]:
         broker = self.broker

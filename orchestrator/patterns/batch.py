@@ -27,7 +27,6 @@ from orchestrator.errors import CallError, Rejected
 from orchestrator.events import (
     AMENDMENT,
     AMENDMENT_ACCEPTED,
-    AMENDMENT_APPLIED,
     ORDER_ACCEPTED,
     ORDER_ESCALATED,
     ORDER_REJECTED,
@@ -36,7 +35,7 @@ from orchestrator.events import (
 )
 from orchestrator.patterns.hybrid import fulfil_accepted
 from orchestrator.saga import Saga
-from orchestrator.workflows.amendment import note_outcome, revert_amendment, settle_amendment
+from orchestrator.workflows.amendment import accepted_saga, applied, settle_amendment
 from orchestrator.workflows.quote_to_cash import Commitment, commitment_payload, validate_account
 from orchestrator.workflows.settle import settle
 
@@ -206,11 +205,8 @@ class Batch:
             yield from self.client.publish(ORDER_ACCEPTED, record.key, commitment_payload(done))
             return
         posting = record.context
-        yield from note_outcome(self.client, posting["workflow"], record.key, "applied")
-        yield from self.client.publish(
-            AMENDMENT_APPLIED,
-            record.key,
-            {"workflow": posting["workflow"], "kind": posting["kind"], "amount": posting["amount"]},
+        yield from applied(
+            self.client, posting["workflow"], record.key, posting["kind"], posting["amount"]
         )
 
     def _refused(self, record: Record, result: Mapping[str, Any]) -> Workflow:
@@ -220,11 +216,5 @@ class Batch:
             yield from self.client.publish(ORDER_REJECTED, record.key, {"reason": str(error)})
             return
         posting = record.context
-        wf = posting["workflow"]
-        saga = Saga(wf, self.client)
-        saga.did(
-            "billing",
-            {"subscription": {"id": posting["subscriptionId"]}, "amendmentId": wf},
-            revert_amendment,
-        )
+        saga = accepted_saga(self.client, posting)
         yield from settle_amendment(self.client, saga, record.key, error, posting["wait"])

@@ -30,7 +30,9 @@ __all__ = [
     "Amendment",
     "Kind",
     "accept_amendment",
+    "accepted_saga",
     "amend",
+    "applied",
     "note_outcome",
     "post_accepted",
     "post_books",
@@ -95,10 +97,7 @@ def amend(client: Client, amendment: Amendment) -> Workflow:
     except CallError as exc:
         yield from settle_amendment(client, saga, deal, exc, amendment.wait)
         return
-    yield from note_outcome(client, wf, deal, "applied")
-    yield from client.publish(
-        AMENDMENT_APPLIED, deal, {"workflow": wf, "kind": amendment.kind, "amount": amount}
-    )
+    yield from applied(client, wf, deal, amendment.kind, amount)
 
 
 def accept_amendment(client: Client, amendment: Amendment) -> Workflow:
@@ -136,12 +135,7 @@ def post_accepted(client: Client, message: Message) -> Workflow:
     """
     posting = message.payload
     wf, deal = posting["workflow"], message.key
-    saga = Saga(wf, client)
-    saga.did(
-        "billing",
-        {"subscription": {"id": posting["subscriptionId"]}, "amendmentId": wf},
-        revert_amendment,
-    )
+    saga = accepted_saga(client, posting)
     amount = posting["amount"]
     try:
         yield from post_books(
@@ -152,9 +146,27 @@ def post_accepted(client: Client, message: Message) -> Workflow:
     except CallError as exc:
         yield from settle_amendment(client, saga, deal, exc, posting["wait"])
         return
+    yield from applied(client, wf, deal, posting["kind"], amount)
+
+
+def accepted_saga(client: Client, posting: Mapping[str, Any]) -> Saga:
+    """The saga of an accepted amendment whose ERP books are still to come: billing
+    committed it earlier, so an ERP refusal undoes it there."""
+    wf = posting["workflow"]
+    saga = Saga(wf, client)
+    saga.did(
+        "billing",
+        {"subscription": {"id": posting["subscriptionId"]}, "amendmentId": wf},
+        revert_amendment,
+    )
+    return saga
+
+
+def applied(client: Client, wf: str, deal: str, kind: str, amount: float) -> Workflow:
+    """An amendment is in billing, the ERP and provisioning: note it, announce it."""
     yield from note_outcome(client, wf, deal, "applied")
     yield from client.publish(
-        AMENDMENT_APPLIED, deal, {"workflow": wf, "kind": posting["kind"], "amount": amount}
+        AMENDMENT_APPLIED, deal, {"workflow": wf, "kind": kind, "amount": amount}
     )
 
 

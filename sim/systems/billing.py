@@ -168,6 +168,7 @@ class Billing(ProfileHolder):
         self.amendments: dict[str, Amended] = {}  # by amendment id
         self.customers: dict[str, BillingCustomer] = {}
         self.by_external_id: dict[str, BillingCustomer] = {}
+        self.profiles = self.by_external_id
         self.subscriptions: dict[str, Subscription] = {}
         self.invoices: dict[str, BillingInvoice] = {}
         self.invoices_of: dict[str, list[BillingInvoice]] = {}  # by subscription id
@@ -225,10 +226,6 @@ class Billing(ProfileHolder):
     def getSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one subscription."""
         return self.find(self.subscriptions, params["id"], "subscription").body()
-
-    def profile_record(self, external_id: str) -> BillingCustomer | None:
-        """The billing customer of a CRM account."""
-        return self.by_external_id.get(external_id)
 
     def findSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """The subscription sold by a deal (search by ``dealId`` metadata)."""

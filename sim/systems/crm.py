@@ -57,6 +57,7 @@ class Crm(ProfileHolder):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.accounts: dict[str, Account] = {}
+        self.profiles = self.accounts
         self.amendments: dict[str, dict[str, Any]] = {}  # on the opportunity, by id
 
     def add(self, account: Account) -> None:
@@ -96,10 +97,6 @@ class Crm(ProfileHolder):
         }
         self.amendments[str(params["amendmentId"])] = note
         return note
-
-    def profile_record(self, external_id: str) -> Account | None:
-        """The account itself: the CRM account id is the customer's external id."""
-        return self.accounts.get(external_id)
 
     def merge(self, survivor: str, merged: str, now: float) -> None:
         """Sales merges two accounts of one company: ``merged`` lives on in ``survivor``."""

@@ -178,6 +178,7 @@ class Erp(ProfileHolder):
         self.refused_retired = 0  # orders refused for a SKU no longer sold
         self.customers: dict[str, Customer] = {}
         self.by_external_id: dict[str, Customer] = {}
+        self.profiles = self.by_external_id
         self.orders: dict[str, SalesOrder] = {}
         self.invoices: dict[str, Invoice] = {}
         self.payments: dict[str, Payment] = {}
@@ -205,10 +206,6 @@ class Erp(ProfileHolder):
             self.announce({"kind": "created", "externalId": external_id}, now)
         return customer.body()
 
-    def profile_record(self, external_id: str) -> Customer | None:
-        """The ERP customer of a CRM account."""
-        return self.by_external_id.get(external_id)
-
     def merged_body(self, record: Any) -> dict[str, Any]:
         """The merged customer as the API returns it."""
         body: dict[str, Any] = record.body()
@@ -223,7 +220,8 @@ class Erp(ProfileHolder):
         customer = self.customers.get(params["customerId"])
         if customer is None:
             raise VendorError(422, "INVALID_CUSTOMER", f"no customer {params['customerId']}")
-        gone = [line["sku"] for line in params["lines"] if line["sku"] in self.retired]
+        retired = self.retired
+        gone = retired and [line["sku"] for line in params["lines"] if line["sku"] in retired]
         if gone:
             self.refused_retired += 1
             raise VendorError(422, "ITEM_INACTIVE", f"item {gone[0]} is no longer sold")

@@ -37,8 +37,11 @@ class ProfileHolder(Vendor):
     """A vendor that holds customers' master fields, keyed by CRM account id.
 
     Subclasses say which attribute of their record holds each field
-    (``profile_attributes``) and how to find a record (``profile_record``).
+    (``profile_attributes``) and point ``profiles`` at their records by CRM
+    account id (the ERP's and billing's ``by_external_id``, the CRM's accounts).
     """
+
+    profiles: Mapping[str, Any] = {}
 
     profile_attributes: Mapping[str, str] = {
         "name": "name",
@@ -56,7 +59,7 @@ class ProfileHolder(Vendor):
 
     def profile_record(self, external_id: str) -> Any | None:
         """The record holding the customer of CRM account ``external_id``, if any."""
-        raise NotImplementedError
+        return self.profiles.get(external_id)
 
     def _record(self, params: Mapping[str, Any]) -> Any:
         field = params["field"]
