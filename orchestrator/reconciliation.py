@@ -116,7 +116,7 @@ def _books(
         try:
             # The amendment's own keys: a late original posting is answered as held.
             yield from post_books(
-                client, Saga(wf, client), wf, sub["salesOrderId"], amount, sub["currency"]
+                client, Saga(wf, client, deal), wf, sub["salesOrderId"], amount, sub["currency"]
             )
         except Retryable as exc:
             found.append(Finding(deal, what, since, "retry", str(exc)))

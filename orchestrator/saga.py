@@ -71,11 +71,14 @@ class Saga:
     Attributes:
         workflow_id: The workflow's id; step keys derive from it.
         client: The client used for every call of the saga.
+        correlation: The deal the workflow serves, sent with every call (the
+            workflow id when None).
         done: Undo steps in commit order.
     """
 
     workflow_id: str
     client: Client
+    correlation: str | None = None
     done: list[Undo] = field(default_factory=list)
 
     def did(self, step: str, body: Mapping[str, Any], undo_for: UndoFor) -> None:
@@ -100,7 +103,9 @@ class Saga:
                 uncertain undo was recorded first.
         """
         try:
-            body = yield from self.client.call(self.workflow_id, step, system, operation, params)
+            body = yield from self.client.call(
+                self.workflow_id, step, system, operation, params, correlation=self.correlation
+            )
         except CallError as exc:
             if exc.maybe_committed:
                 self.done.append(Undo(step, system, operation, params, undo_for))
@@ -137,6 +142,7 @@ class Saga:
                             undo.operation,
                             undo.params,
                             retry=retry,
+                            correlation=self.correlation,
                         )
                     except Rejected:
                         self.done.pop()  # the vendor says it never committed
@@ -145,7 +151,13 @@ class Saga:
                     self.done[-1] = undo._replace(body=body)
                 system, operation, params = undo.undo_for(body)
                 yield from client.call(
-                    self.workflow_id, f"{undo.step}:undo", system, operation, params, retry=retry
+                    self.workflow_id,
+                    f"{undo.step}:undo",
+                    system,
+                    operation,
+                    params,
+                    retry=retry,
+                    correlation=self.correlation,
                 )
             except CallError as exc:
                 raise Escalated(str(exc), tuple(reversed(self.done))) from exc

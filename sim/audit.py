@@ -5,120 +5,171 @@ every record have the partners it should, and no twins? A subscription whose
 sales order was cancelled, an entitlement with no live subscription, two sales
 orders for one deal: each is a data quality exception someone must fix by hand.
 
-Deals still in flight (partial state is expected) and deals already escalated
-(they sit in the manual queue) are left out.
+Each check reads the records of the system it is registered with (``sim.vendors``)
+and whatever partners it needs. Deals still in flight (partial state is expected)
+and deals already escalated (they sit in the manual queue) are left out.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import NamedTuple, cast
 
-from sim.systems import Billing, Crm, Erp, Provisioning, Support
+from sim.systems import Billing, Crm, Erp, Provisioning, Support, Vendor
 
-__all__ = ["CHECKS", "audit"]
+__all__ = ["Check", "Records", "audit"]
 
-CHECKS = (
-    "duplicate_sales_order",
-    "order_neither_billed_nor_cancelled",
-    "invoice_for_cancelled_order",
-    "subscription_without_order",
-    "duplicate_subscription",
-    "entitlement_without_subscription",
-    "duplicate_entitlement",
-    "onboarding_case_for_cancelled_order",
-    "broken_cross_reference",
-    "duplicate_customer_after_merge",
-)
-"""Every check the audit runs, in report order."""
+
+class Records(NamedTuple):
+    """What the auditor reads: the vendors' records, and which deals are audited."""
+
+    crm: Crm
+    erp: Erp
+    billing: Billing
+    provisioning: Provisioning
+    support: Support
+    audited: Callable[[str], bool]
+
+    @classmethod
+    def of(cls, vendors: Mapping[str, Vendor], audited: Callable[[str], bool]) -> Records:
+        """The records of a run's vendors (by system name)."""
+        return cls(
+            cast(Crm, vendors["crm"]),
+            cast(Erp, vendors["erp"]),
+            cast(Billing, vendors["billing"]),
+            cast(Provisioning, vendors["provisioning"]),
+            cast(Support, vendors["support"]),
+            audited,
+        )
+
+    def deal_of(self, order_id: str) -> str | None:
+        """The deal a sales order was placed for (None for an unknown order)."""
+        order = self.erp.orders.get(order_id)
+        return order.external_id if order is not None else None
+
+    def skipped(self, deal: str | None) -> bool:
+        """Whether a known deal is still in flight or escalated (so not audited)."""
+        return deal is not None and not self.audited(deal)
+
+    def cancelled(self, order_id: str) -> bool:
+        """Whether the sales order was cancelled (an unknown one counts as gone)."""
+        order = self.erp.orders.get(order_id)
+        return order is None or order.status == "cancelled"
+
+
+Check = Callable[[Records], int]
+"""One audit check: how many exceptions it finds in the records."""
+
+
+def duplicate_sales_order(r: Records) -> int:
+    live: Counter[str] = Counter(
+        o.external_id for o in r.erp.orders.values() if o.status != "cancelled"
+    )
+    return sum(1 for deal, n in live.items() if n > 1 and r.audited(deal))
+
+
+def order_neither_billed_nor_cancelled(r: Records) -> int:
+    return sum(
+        1
+        for o in r.erp.orders.values()
+        if o.status not in ("cancelled", "billed") and r.audited(o.external_id)
+    )
+
+
+def invoice_for_cancelled_order(r: Records) -> int:
+    found = 0
+    for invoice in r.erp.invoices.values():
+        deal = r.deal_of(invoice.sales_order_id)
+        if invoice.status != "voided" and deal is not None and r.audited(deal):
+            found += r.cancelled(invoice.sales_order_id)
+    return found
+
+
+def _live_subscriptions(r: Records) -> Counter[str]:
+    """Sales order -> its audited live subscriptions."""
+    return Counter(
+        sub.sales_order_id
+        for sub in r.billing.subscriptions.values()
+        if sub.status in ("active", "past_due") and not r.skipped(r.deal_of(sub.sales_order_id))
+    )
+
+
+def subscription_without_order(r: Records) -> int:
+    return sum(n for order, n in _live_subscriptions(r).items() if r.cancelled(order))
+
+
+def duplicate_subscription(r: Records) -> int:
+    return sum(1 for n in _live_subscriptions(r).values() if n > 1)
+
+
+def _active_entitlements(r: Records) -> Counter[str]:
+    """Subscription -> its audited active entitlements."""
+    found: Counter[str] = Counter()
+    for ent in r.provisioning.entitlements.values():
+        owner = r.billing.subscriptions.get(ent.subscription_id)
+        deal = r.deal_of(owner.sales_order_id) if owner is not None else None
+        if ent.status == "active" and not r.skipped(deal):
+            found[ent.subscription_id] += 1
+    return found
+
+
+def entitlement_without_subscription(r: Records) -> int:
+    subs = r.billing.subscriptions
+    return sum(
+        n
+        for sub_id, n in _active_entitlements(r).items()
+        # past due still entitles
+        if (owner := subs.get(sub_id)) is None or owner.status not in ("active", "past_due")
+    )
+
+
+def duplicate_entitlement(r: Records) -> int:
+    return sum(1 for n in _active_entitlements(r).values() if n > 1)
+
+
+def onboarding_case_for_cancelled_order(r: Records) -> int:
+    found = 0
+    for case in r.support.cases.values():
+        if case.type == "onboarding" and case.status == "open":
+            deal = r.deal_of(case.sales_order_id)
+            if not r.skipped(deal):
+                found += r.cancelled(case.sales_order_id)
+    return found
+
+
+def broken_cross_reference(r: Records) -> int:
+    erp, billing = r.erp.customers, r.billing.customers
+    return sum(
+        1
+        for a in r.crm.accounts.values()
+        if (a.erp_customer_id and a.erp_customer_id not in erp)
+        or (a.billing_customer_id and a.billing_customer_id not in billing)
+    )
+
+
+def duplicate_customer_after_merge(r: Records) -> int:
+    found = 0
+    for account in r.crm.accounts.values():
+        if account.status == "merged":
+            for holder in (r.erp, r.billing):
+                record = holder.profile_record(account.id)
+                found += record is not None and record.status != "merged"
+    return found
 
 
 def audit(
-    crm: Crm,
-    erp: Erp,
-    billing: Billing,
-    provisioning: Provisioning,
-    support: Support,
-    audited: Callable[[str], bool],
+    checks: Mapping[str, Check], vendors: Mapping[str, Vendor], audited: Callable[[str], bool]
 ) -> dict[str, int]:
     """Count the data quality exceptions in the vendors' records.
 
     Args:
-        crm: The CRM model.
-        erp: The ERP model.
-        billing: The billing model.
-        provisioning: The provisioning model.
-        support: The support model.
+        checks: Check name -> check, in report order (``sim.vendors.CHECKS``).
+        vendors: The run's vendor models by system name.
         audited: Whether a deal id is settled and not escalated (so audited).
 
     Returns:
-        Check name -> number of exceptions, for every check in ``CHECKS``.
+        Check name -> number of exceptions, for every check.
     """
-    found: Counter[str] = Counter()
-    orders = erp.orders
-
-    def deal_of(order_id: str) -> str | None:
-        order = orders.get(order_id)
-        return order.external_id if order is not None else None
-
-    live_orders: Counter[str] = Counter()
-    for order in orders.values():
-        if not audited(order.external_id):
-            continue
-        if order.status != "cancelled":
-            live_orders[order.external_id] += 1
-            if order.status != "billed":
-                found["order_neither_billed_nor_cancelled"] += 1
-    found["duplicate_sales_order"] = sum(1 for n in live_orders.values() if n > 1)
-    for invoice in erp.invoices.values():
-        deal = deal_of(invoice.sales_order_id)
-        if (
-            invoice.status != "voided"
-            and deal is not None
-            and audited(deal)
-            and orders[invoice.sales_order_id].status == "cancelled"
-        ):
-            found["invoice_for_cancelled_order"] += 1
-
-    subs_per_order: Counter[str] = Counter()
-    for sub in billing.subscriptions.values():
-        deal = deal_of(sub.sales_order_id)
-        if sub.status not in ("active", "past_due") or (deal is not None and not audited(deal)):
-            continue
-        if deal is None or orders[sub.sales_order_id].status == "cancelled":
-            found["subscription_without_order"] += 1
-        subs_per_order[sub.sales_order_id] += 1
-    found["duplicate_subscription"] = sum(1 for n in subs_per_order.values() if n > 1)
-
-    ents_per_sub: Counter[str] = Counter()
-    for ent in provisioning.entitlements.values():
-        owner = billing.subscriptions.get(ent.subscription_id)
-        deal = deal_of(owner.sales_order_id) if owner is not None else None
-        if ent.status != "active" or (deal is not None and not audited(deal)):
-            continue
-        if owner is None or owner.status not in ("active", "past_due"):  # past due still entitles
-            found["entitlement_without_subscription"] += 1
-        ents_per_sub[ent.subscription_id] += 1
-    found["duplicate_entitlement"] = sum(1 for n in ents_per_sub.values() if n > 1)
-
-    for case in support.cases.values():
-        if case.type != "onboarding" or case.status != "open":
-            continue
-        deal = deal_of(case.sales_order_id)
-        if deal is not None and not audited(deal):
-            continue
-        if deal is None or orders[case.sales_order_id].status == "cancelled":
-            found["onboarding_case_for_cancelled_order"] += 1
-
-    for account in crm.accounts.values():
-        if (account.erp_customer_id and account.erp_customer_id not in erp.customers) or (
-            account.billing_customer_id and account.billing_customer_id not in billing.customers
-        ):
-            found["broken_cross_reference"] += 1
-    for account in crm.accounts.values():
-        if account.status == "merged":
-            for holder in (erp, billing):
-                record = holder.profile_record(account.id)
-                if record is not None and record.status != "merged":
-                    found["duplicate_customer_after_merge"] += 1
-    return {check: found[check] for check in CHECKS}
+    records = Records.of(vendors, audited)
+    return {name: check(records) for name, check in checks.items()}

@@ -13,6 +13,7 @@ import itertools
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from orchestrator.workflows.amendment import DECLARED
 from sim.leakage import leakage
 
 if TYPE_CHECKING:
@@ -23,11 +24,11 @@ __all__ = ["amendment_violations", "seat_order_violations", "unexplained_drift"]
 
 def amendment_violations(world: World) -> list[str]:
     """Amendments whose records disagree with how they ended, or that never ended."""
-    recorder, billing, erp = world.recorder, world.billing, world.erp
-    problems = [f"{wf}: never ended" for wf in recorder.amendments]
+    books, billing, erp = world.recorder.books[DECLARED.prefix], world.billing, world.erp
+    problems = [f"{wf}: never ended" for wf in books.running]
     open_changes = Counter(c.amendment_id for c in erp.change_orders.values() if c.status == "open")
     problems += [f"{wf}: {n} open change orders" for wf, n in open_changes.items() if n > 1]
-    for wf, ending in recorder.amendment_ended.items():
+    for wf, ending in books.ended.items():
         held = billing.amendments.get(wf)
         in_billing = held is not None and not held.reverted
         in_erp = open_changes[wf] > 0

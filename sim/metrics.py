@@ -17,46 +17,22 @@ import numpy as np
 
 from orchestrator.client import OCCURRED
 from orchestrator.events import (
-    AMENDMENT,
-    AMENDMENT_APPLIED,
     ONBOARDING_COMPLETED,
-    ORDER_ABANDONED,
     ORDER_ACCEPTED,
     ORDER_COMMITTED,
-    ORDER_COMPENSATED,
-    ORDER_ESCALATED,
-    ORDER_FAILED,
-    ORDER_LIVE,
-    ORDER_REJECTED,
     ORDER_REVOKED,
     RECONCILED,
     XREF_STALE,
 )
+from orchestrator.workflows import LATER, Declaration, deal_of, declared
+from orchestrator.workflows.quote_to_cash import DECLARED as QUOTE_TO_CASH
 from sim.broker import DEAD_LETTERED
 
-__all__ = ["Recorder", "quantiles"]
+__all__ = ["Books", "Recorder", "quantiles"]
 
-ENDINGS = {
-    ORDER_LIVE: "completed",
-    ORDER_COMPENSATED: "compensated",
-    ORDER_ESCALATED: "escalated",
-    ORDER_REJECTED: "rejected",
-    ORDER_FAILED: "failed",
-    ORDER_ABANDONED: "abandoned",
-    ORDER_REVOKED: "revoked",
-    DEAD_LETTERED: "escalated",
-}
-"""Terminal topic -> how the deal ended."""
-
-AMENDMENT_ENDINGS = {
-    AMENDMENT_APPLIED: "applied",
-    AMENDMENT.compensated: "compensated",
-    AMENDMENT.escalated: "escalated",
-    AMENDMENT.rejected: "rejected",
-    AMENDMENT.failed: "failed",
-    AMENDMENT.abandoned: "abandoned",
-}
-"""Terminal topic -> how an amendment ended."""
+ENDINGS = {**QUOTE_TO_CASH.outcomes(), ORDER_REVOKED: "revoked", DEAD_LETTERED: "escalated"}
+"""Terminal topic -> how the deal's first order ended (the outbox may also revoke a
+commitment; a dead-lettered event of the order sends it to people)."""
 
 
 def quantiles(values: Iterable[float]) -> dict[str, float | None]:
@@ -66,6 +42,59 @@ def quantiles(values: Iterable[float]) -> dict[str, float | None]:
         return {"p50": None, "p95": None, "p99": None}
     p50, p95, p99 = np.percentile(data, [50, 95, 99]).tolist()
     return {"p50": round(p50, 3), "p95": round(p95, 3), "p99": round(p99, 3)}
+
+
+@dataclass
+class Books:
+    """The books of one kind of workflow after the first order: asked for, running,
+    and how each run ended.
+
+    Like a ticket rail in a kitchen: a ticket goes up when an order comes in
+    (``request``), comes down when the dish goes out or is sent back (``end``), and
+    the count of tickets by outcome is the night's summary. Nothing here names a
+    workflow: its declaration says what its endings are called.
+
+    Attributes:
+        declaration: The workflow's declaration.
+        running: Workflow id -> its deal, kind and when it was asked for.
+        ended: Workflow id -> how it ended.
+        kinds: Kind -> how many were asked for.
+        latency: Seconds from request to the intended ending, per run that got there.
+    """
+
+    declaration: Declaration
+    running: dict[str, tuple[str, str, float]] = field(default_factory=dict)
+    ended: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, int] = field(default_factory=dict)
+    latency: array[float] = field(default_factory=lambda: array("d"))
+
+    def request(self, workflow_id: str, deal_id: str, kind: str, now: float) -> None:
+        """A run of kind ``kind`` was asked for at ``now``."""
+        self.running[workflow_id] = (deal_id, kind, now)
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
+
+    def end(self, workflow_id: str, ending: str, at: float) -> None:
+        """A run ended (``at``: when its fact happened); one not asked for, or
+        already ended, is ignored (a duplicate announcement)."""
+        asked = self.running.pop(workflow_id, None)
+        if asked is None:
+            return
+        self.ended[workflow_id] = ending
+        if ending == self.declaration.done_as:
+            self.latency.append(at - asked[2])
+
+    def summary(self) -> dict[str, Any]:
+        """How many were asked for, by kind and by ending, and the latency to done."""
+        counts = dict.fromkeys(self.declaration.outcomes().values(), 0)
+        for ending in self.ended.values():
+            counts[ending] += 1
+        return {
+            "requested": sum(self.kinds.values()),
+            "by_kind": dict(sorted(self.kinds.items())),
+            **counts,
+            "in_flight": len(self.running),
+            "latency_s": quantiles(self.latency),
+        }
 
 
 @dataclass
@@ -86,10 +115,8 @@ class Recorder:
             support desk's webhook reported it (when it sends webhooks).
         redriven: Topics whose dead letters the pattern recovers by itself: not
             an escalation.
-        amendments: Amendment id -> its deal, kind and when it was requested,
-            while it runs.
-        amendment_ended: Amendment id -> how it ended.
-        amendment_latency: Seconds from request to applied, per applied amendment.
+        books: Declaration prefix -> the books of each workflow after the first
+            order (``amend``: amendments), derived from ``WORKFLOWS``.
     """
 
     sla_live: float
@@ -105,10 +132,7 @@ class Recorder:
     stale_xrefs: int = 0
     onboarding: array[float] = field(default_factory=lambda: array("d"))
     redriven: frozenset[str] = frozenset()
-    amendments: dict[str, tuple[str, str, float]] = field(default_factory=dict)
-    amendment_ended: dict[str, str] = field(default_factory=dict)
-    amendment_kinds: dict[str, int] = field(default_factory=dict)
-    amendment_latency: array[float] = field(default_factory=lambda: array("d"))
+    books: dict[str, Books] = field(default_factory=lambda: {d.prefix: Books(d) for d in LATER})
     reconciliations: int = 0
     reconciliation_failed: int = 0
     drift_found: int = 0
@@ -118,10 +142,44 @@ class Recorder:
     repaired_deals: set[str] = field(default_factory=set)
     detection_lag: array[float] = field(default_factory=lambda: array("d"))
 
-    def request(self, amendment_id: str, deal_id: str, kind: str, now: float) -> None:
-        """Sales asked for an amendment at ``now``."""
-        self.amendments[amendment_id] = (deal_id, kind, now)
-        self.amendment_kinds[kind] = self.amendment_kinds.get(kind, 0) + 1
+    def __post_init__(self) -> None:
+        self._outcomes = {
+            topic: (books, ending)
+            for books in self.books.values()
+            for topic, ending in books.declaration.outcomes().items()
+        }
+
+    def request(self, workflow_id: str, kind: str, now: float) -> None:
+        """A declared workflow (``amend:D-1:2``) of kind ``kind`` was asked for at ``now``."""
+        self.books_of(workflow_id).request(workflow_id, deal_of(workflow_id), kind, now)
+
+    def books_of(self, workflow_id: str) -> Books:
+        """The books a workflow after the first order is kept in.
+
+        Raises:
+            KeyError: ``workflow_id`` is no such workflow's id.
+        """
+        declaration = declared(workflow_id)
+        if declaration is None or declaration.prefix not in self.books:
+            raise KeyError(f"{workflow_id!r} is not the id of a workflow kept in books")
+        return self.books[declaration.prefix]
+
+    def running(self) -> bool:
+        """Whether any workflow after the first order is still running."""
+        return any(books.running for books in self.books.values())
+
+    def crashed(self, workflow_id: str, reason: str, now: float) -> None:
+        """A declared workflow gave up with an error nothing handled: it goes to
+        people, as an escalation (an undeclared one, such as a relay, has no books)."""
+        declaration = declared(workflow_id)
+        if declaration is None:
+            return
+        books = self.books.get(declaration.prefix)
+        if books is not None:
+            books.end(workflow_id, "escalated", now)
+        else:
+            reason_ = {"reason": reason}
+            self.observe(declaration.endings.escalated, deal_of(workflow_id), reason_, now)
 
     def close(self, deal_id: str, now: float) -> None:
         """A deal closed in the CRM at ``now``."""
@@ -151,8 +209,11 @@ class Recorder:
         if topic == DEAD_LETTERED:
             if payload.get("topic") in self.redriven:
                 return
-            if payload.get("workflow") in self.amendments:
-                self._amended("escalated", payload, now)  # its ERP posting went to people
+            workflow = str(payload.get("workflow", ""))
+            declaration = declared(workflow)
+            if declaration is not None and declaration.prefix in self.books:
+                # e.g. an amendment's ERP posting went to people
+                self.books[declaration.prefix].end(workflow, "escalated", now)
                 return
         if topic == ONBOARDING_COMPLETED:
             if key in self.closed_at:
@@ -160,9 +221,9 @@ class Recorder:
             return
         ending = ENDINGS.get(topic)
         if ending is None:
-            amended = AMENDMENT_ENDINGS.get(topic)
-            if amended is not None:
-                self._amended(amended, payload, now)
+            routed = self._outcomes.get(topic)
+            if routed is not None:
+                routed[0].end(payload["workflow"], routed[1], payload.get(OCCURRED, now))
             return
         if key not in pending:
             return
@@ -174,14 +235,6 @@ class Recorder:
             self.cycle_time.append(cycle)
             if cycle <= self.sla_live:
                 self.live_in_sla += 1
-
-    def _amended(self, ending: str, payload: Mapping[str, Any], now: float) -> None:
-        asked = self.amendments.pop(payload["workflow"], None)
-        if asked is None:
-            return
-        self.amendment_ended[payload["workflow"]] = ending
-        if ending == "applied":
-            self.amendment_latency.append(payload.get(OCCURRED, now) - asked[2])
 
     def _reconciled(self, payload: Mapping[str, Any], now: float) -> None:
         self.reconciliations += 1
@@ -213,33 +266,23 @@ class Recorder:
         }
 
     def resolved_escalations(self) -> int:
-        """Escalated amendments whose books a reconciliation run then repaired."""
+        """Escalated workflows (amendments) whose books a reconciliation run then
+        repaired."""
         repaired = self.repaired_deals
         return sum(
             1
-            for wf, ending in self.amendment_ended.items()
-            if ending == "escalated" and wf.split(":")[1] in repaired
+            for books in self.books.values()
+            for wf, ending in books.ended.items()
+            if ending == "escalated" and deal_of(wf) in repaired
         )
 
-    def amendment_summary(self) -> dict[str, Any]:
-        """Amendment-level metrics: how many were asked for, by kind and by ending."""
-        counts = dict.fromkeys(AMENDMENT_ENDINGS.values(), 0)
-        for ending in self.amendment_ended.values():
-            counts[ending] += 1
-        return {
-            "requested": sum(self.amendment_kinds.values()),
-            "by_kind": dict(sorted(self.amendment_kinds.items())),
-            **counts,
-            "in_flight": len(self.amendments),
-            "latency_s": quantiles(self.amendment_latency),
-        }
+    def workflow_summaries(self) -> dict[str, dict[str, Any]]:
+        """Each workflow's books after the first order, by plural noun (``amendments``)."""
+        return {f"{b.declaration.noun}s": b.summary() for b in self.books.values()}
 
     def summary(self, now: float) -> dict[str, Any]:
         """Deal-level metrics as of simulated time ``now``."""
-        counts = dict.fromkeys(
-            ("completed", "compensated", "escalated", "rejected", "failed", "abandoned", "revoked"),
-            0,
-        )
+        counts = dict.fromkeys(ENDINGS.values(), 0)
         for ending in self.ended.values():
             counts[ending] += 1
         closed_at = self.closed_at

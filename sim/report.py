@@ -12,6 +12,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from orchestrator.workflows import LATER, Declaration
+
 __all__ = ["duration_text", "events_table", "metrics_table", "systems_table"]
 
 
@@ -84,8 +86,23 @@ EVENT_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
 """Rows shown when a run had vendor webhooks."""
 
 
-def _amendments(key: str) -> Callable[[Mapping[str, Any]], str]:
-    return lambda metrics: f"{metrics['amendments'][key]:,}"
+def _booked(books: str, key: str) -> Callable[[Mapping[str, Any]], str]:
+    return lambda metrics: f"{metrics[books][key]:,}"
+
+
+def workflow_rows(declaration: Declaration) -> list[tuple[str, Callable[[Mapping[str, Any]], str]]]:
+    """The rows of a workflow kept in books (``amendments requested``, ...)."""
+    noun = declaration.noun
+    books = f"{noun}s"
+    return [
+        (f"{books} requested", _booked(books, "requested")),
+        (f"{books} {declaration.done_as}", _booked(books, declaration.done_as)),
+        (f"{books} undone", _booked(books, "compensated")),
+        (f"{books} rejected", _booked(books, "rejected")),
+        (f"{books} escalated", _booked(books, "escalated")),
+        (f"{books} in flight", _booked(books, "in_flight")),
+        (f"{noun} p50 p95 p99", lambda metrics: _quantiles("latency_s")(metrics[books])),
+    ]
 
 
 def _money(side: str) -> Callable[[Mapping[str, Any]], str]:
@@ -111,18 +128,12 @@ def _detection(metrics: Mapping[str, Any]) -> str:
 
 
 LIFECYCLE_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
-    ("amendments requested", _amendments("requested")),
-    ("amendments applied", _amendments("applied")),
-    ("amendments undone", _amendments("compensated")),
-    ("amendments rejected", _amendments("rejected")),
-    ("amendments escalated", _amendments("escalated")),
-    ("amendments in flight", _amendments("in_flight")),
-    ("amendment p50 p95 p99", lambda metrics: _quantiles("latency_s")(metrics["amendments"])),
+    *(row for declaration in LATER for row in workflow_rows(declaration)),
     ("billed, not in the ERP", _money("billed_not_invoiced")),
     ("in the ERP, not billed", _money("invoiced_not_billed")),
     ("seats billed-not-granted / granted-not-billed", _seats),
 ]
-"""Rows shown when a run had amendments."""
+"""Rows shown when a run had workflows after the first order (amendments)."""
 
 RECONCILIATION_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
     ("reconciliation: found / repaired / for people", _reconciled),
@@ -164,7 +175,7 @@ def metrics_table(results: Sequence[Mapping[str, Any]], title: str) -> Table:
     rows = list(ROWS)
     if any(result["metrics"].get("receivers") for result in results):
         rows += EVENT_ROWS
-    if any(result["metrics"]["amendments"]["requested"] for result in results):
+    if any(result["metrics"][f"{d.noun}s"]["requested"] for result in results for d in LATER):
         rows += LIFECYCLE_ROWS
     if any(result["metrics"]["reconciliation"]["runs"] for result in results):
         rows += RECONCILIATION_ROWS

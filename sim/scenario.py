@@ -10,14 +10,15 @@ reported with the file, the line and the field, and what was expected.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Self, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, create_model, field_validator, model_validator
 
 from orchestrator.patterns import NEEDS, PATTERNS, TOPICS
 from orchestrator.resilience import BreakerPolicy, Policy
-from sim.knobs import Backoff, BillingKnobs, Duration, Latency, Rate, Strict, SystemKnobs
+from sim.knobs import Backoff, Duration, Latency, Rate, Strict, SystemKnobs
 from sim.validation import Misplaced, ScenarioError, read_yaml, validate
+from sim.vendors import REGISTRY
 
 __all__ = [
     "SYSTEMS",
@@ -34,12 +35,15 @@ __all__ = [
     "load",
 ]
 
-SystemName = Literal["crm", "erp", "billing", "provisioning", "support", "oms"]
-SYSTEMS: tuple[SystemName, ...] = get_args(SystemName)
+SYSTEMS: tuple[str, ...] = tuple(entry.name for entry in REGISTRY)
 """Every system a scenario configures, in report order (``oms`` is the orchestrator's
 own order store)."""
-VENDORS: tuple[SystemName, ...] = SYSTEMS[:5]
-"""The five vendor systems, without the orchestrator's own store."""
+VENDORS: tuple[str, ...] = tuple(entry.name for entry in REGISTRY if not entry.own)
+"""The vendor systems, without the orchestrator's own store."""
+if TYPE_CHECKING:
+    SystemName = str
+else:
+    SystemName = Literal[SYSTEMS]  # a system's name, checked against the registry
 
 
 class Plan(Strict):
@@ -404,16 +408,25 @@ class Patterns(Strict):
     batch: BatchSettings = BatchSettings()
 
 
-class Systems(Strict):
-    """The knobs of each system; ``oms`` (the orchestrator's own order store) may be
-    ``null`` when no pattern or receiver needs it."""
+def _systems() -> type[Strict]:
+    """The ``systems`` section, one field per registered system (``sim.vendors``)."""
+    fields: dict[str, Any] = {
+        entry.name: (entry.knobs | None if entry.optional else entry.knobs, entry.default())
+        for entry in REGISTRY
+    }
+    return create_model(
+        "Systems",
+        __base__=Strict,
+        __doc__="The knobs of each system; an optional one (``oms``, the orchestrator's "
+        "own order store) may be ``null`` when no pattern or receiver needs it.",
+        **fields,
+    )
 
-    crm: SystemKnobs = SystemKnobs()
-    erp: SystemKnobs = SystemKnobs()
-    billing: BillingKnobs = BillingKnobs()
-    provisioning: SystemKnobs = SystemKnobs()
-    support: SystemKnobs = SystemKnobs()
-    oms: SystemKnobs | None = SystemKnobs(latency=Latency(fixed=0.02))
+
+if TYPE_CHECKING:
+    Systems = Strict
+else:
+    Systems = _systems()
 
 
 class Scenario(Strict):
@@ -477,7 +490,7 @@ class Scenario(Strict):
         Returns:
             The sentence to show, or None when nothing is missing.
         """
-        if self.systems.oms is not None:
+        if self.has("oms"):
             return None
         if "oms" in NEEDS.get(pattern, ()):
             return (
@@ -507,6 +520,10 @@ class Scenario(Strict):
         """The knobs of ``system`` (the defaults for a null ``oms``)."""
         knobs: SystemKnobs | None = getattr(self.systems, system)
         return knobs if knobs is not None else SystemKnobs()
+
+    def has(self, system: str) -> bool:
+        """Whether the run has ``system`` (an optional one may be null)."""
+        return getattr(self.systems, system) is not None
 
     def key_memory(self) -> float:
         """The shortest time any vendor remembers an idempotency key."""
@@ -542,7 +559,7 @@ class Scenario(Strict):
             # Keys protect a consumer only while the vendors remember them: when a
             # copy may come later than that, the consumers keep a memory of their own.
             consumer_memory=knobs.dedupe
-            and self.systems.oms is not None
+            and self.has("oms")
             and self.broker.horizon() >= self.key_memory(),
             ordering=knobs.ordering,
             publish_retry=knobs.publish_retry.build(),

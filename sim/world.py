@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import simpy
 
@@ -18,31 +18,33 @@ from orchestrator.client import Client
 from orchestrator.consumers import remembered
 from orchestrator.effects import Publish
 from orchestrator.errors import CallError
-from orchestrator.events import AMENDMENT_ACCEPTED, ORDER_ESCALATED, webhook_topic
+from orchestrator.events import AMENDMENT_ACCEPTED, webhook_topic
 from orchestrator.master_data import CUSTOMER_CHANGED, MasterData
 from orchestrator.patterns import Pattern, make
 from orchestrator.receivers import receivers
 from orchestrator.reconciliation import reconcile
+from orchestrator.workflows import deal_of
 from orchestrator.workflows.amendment import Amendment, accept_amendment, amend, post_accepted
+from orchestrator.workflows.quote_to_cash import workflow_id
 from sim.audit import audit
 from sim.broker import Broker
 from sim.bulkhead import Bulkhead
 from sim.delivery import default_channel, topic_channels, webhook_channels
 from sim.driver import Line, Runtime
 from sim.edits import Tally, edits
-from sim.faults import Faults, ScriptedFault, latency_sampler
+from sim.faults import Faults, ScriptedFault
 from sim.journal import Journal
 from sim.leakage import leakage
 from sim.lifecycle import Diary, follow
 from sim.master_invariants import fields_off_owner
 from sim.metrics import Recorder, quantiles
 from sim.rng import Streams
-from sim.scenario import MONTH, Scenario
+from sim.scenario import Scenario
 from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
-from sim.systems.billing import Payments
 from sim.systems.oms import OrderStore
 from sim.systems.profile import ProfileHolder
 from sim.trace import Trace
+from sim.vendors import CHECKS, REGISTRY, Setup, build
 from sim.workload import Plan, account_changes, accounts, deals
 
 __all__ = ["Progress", "World", "drained", "fewer_gc_pauses", "simulate"]
@@ -128,33 +130,19 @@ class World:
         self.ledger = Ledger()
         self.policy = policy = scenario.build_policy()
         work = scenario.workload
-        self.crm = Crm(**self._vendor_args("crm"))
-        record_rate = scenario.knobs("erp").error_rate
-        records = streams.draws("erp.records", lambda gen, n: gen.random(n))
-        self.erp = Erp(
-            record_fails=(lambda: records() < record_rate) if record_rate else None,
-            **self._vendor_args("erp"),
-        )
-        life = work.lifecycle
-        self.billing = Billing(
-            payments=self._payments(),
-            term=life.term if life is not None else MONTH,
-            **self._vendor_args("billing"),
-        )
-        self.provisioning = Provisioning(**self._vendor_args("provisioning"))
-        onboarding = streams.draws("support.onboarding", latency_sampler(work.onboarding_time))
-        self.support = Support(onboarding=onboarding, **self._vendor_args("support"))
         self.vendors: dict[str, Vendor] = {
-            "crm": self.crm,
-            "erp": self.erp,
-            "billing": self.billing,
-            "provisioning": self.provisioning,
-            "support": self.support,
+            entry.name: build(entry, Setup(scenario, streams, self._vendor_args(entry.name)))
+            for entry in REGISTRY
+            if scenario.has(entry.name)
         }
-        self.oms: OrderStore | None = None
-        if scenario.systems.oms is not None:
-            self.oms = OrderStore(**self._vendor_args("oms"))
-            self.vendors["oms"] = self.oms
+        """Every system of the run by name, built from the registry (``sim.vendors``)."""
+        # Typed handles on the systems the world itself wires up.
+        self.crm = cast(Crm, self.vendors["crm"])
+        self.erp = cast(Erp, self.vendors["erp"])
+        self.billing = cast(Billing, self.vendors["billing"])
+        self.provisioning = cast(Provisioning, self.vendors["provisioning"])
+        self.support = cast(Support, self.vendors["support"])
+        self.oms = cast(OrderStore | None, self.vendors.get("oms"))
         script = script or {}
         self.lines: dict[str, Line] = {}
         for name, vendor in self.vendors.items():
@@ -200,9 +188,9 @@ class World:
                 "erp-amendments",
             )
         self.holders: dict[str, ProfileHolder] = {
-            "crm": self.crm,
-            "erp": self.erp,
-            "billing": self.billing,
+            name: vendor
+            for name, vendor in self.vendors.items()
+            if isinstance(vendor, ProfileHolder)
         }
         """The systems that keep a copy of each customer's master data."""
         if work.master_data is not None:
@@ -225,6 +213,7 @@ class World:
         self.plans: list[Plan] = [
             (p.name, p.sku, p.unit_price, p.seats[0], p.seats[1]) for p in work.plans
         ]
+        life = work.lifecycle
         self.diary = Diary(life, work.plans, streams) if life is not None else None
         self.arriving = True
         self.amending = True  # diaries still draw amendments
@@ -243,15 +232,6 @@ class World:
             "refuse": (lambda: dice() < rate) if rate else None,
             "later": self._later,
         }
-
-    def _payments(self) -> Payments | None:
-        knobs = self.scenario.systems.billing.payments
-        if knobs is None:
-            return None
-        delay = self.streams.draws("billing.payments.delay", latency_sampler(knobs.delay))
-        dice = self.streams.draws("billing.payments.dice", lambda gen, n: gen.random(n))
-        rate = knobs.failure_rate
-        return Payments(delay, lambda: dice() < rate, knobs.retry_every, knobs.max_attempts)
 
     def _later(self, delay: float, action: Callable[[float], None]) -> None:
         """A vendor's clockwork: ``action(now)`` after ``delay`` simulated seconds."""
@@ -294,14 +274,12 @@ class World:
 
         return announce
 
-    def _crashed(self, error: CallError, correlation: str | None) -> None:
+    def _crashed(self, error: CallError, workflow_id: str | None) -> None:
         """A workflow gave up with an error no step handled (the broker stayed down
-        past the publish budget): the deal goes to people, as an escalation."""
-        self.crashes.append(f"{correlation}: {error}")
-        if correlation is not None:
-            self.recorder.observe(
-                ORDER_ESCALATED, correlation, {"reason": str(error)}, self.env.now
-            )
+        past the publish budget): it goes to people, as an escalation."""
+        self.crashes.append(f"{workflow_id}: {error}")
+        if workflow_id is not None:
+            self.recorder.crashed(workflow_id, str(error), self.env.now)
 
     def _arrivals(self, limit: int | None) -> Generator[simpy.Event, Any, None]:
         env = self.env
@@ -322,7 +300,7 @@ class World:
             if not self.arriving:
                 return  # drained: no more deals
             record(deal.id, env.now)
-            start(close(deal), deal.id)
+            start(close(deal), workflow_id(deal.id))
             if self.diary is not None:
                 env.process(follow(env, self.diary, deal, self._amend, ended.get, going))
             if count == limit:
@@ -332,9 +310,9 @@ class World:
 
     def _amend(self, amendment: Amendment) -> None:
         """Start an amendment's saga, as the pattern runs it."""
-        self.recorder.request(amendment.id, amendment.deal_id, amendment.kind, self.env.now)
+        self.recorder.request(amendment.id, amendment.kind, self.env.now)
         run = amend if self.pattern.amendments == "saga" else accept_amendment
-        self.runtime.start(run(self.client, amendment), amendment.deal_id)
+        self.runtime.start(run(self.client, amendment), amendment.id)
 
     def run(
         self,
@@ -411,7 +389,7 @@ class World:
         return (
             not self.arriving
             and not self.recorder.pending
-            and not self.recorder.amendments
+            and not self.recorder.running()
             and not self.ticking
             and all(not group.open for group in self.broker.groups())
             and (oms is None or not (oms.unpublished or oms.unsettled()))
@@ -494,20 +472,17 @@ class World:
             onboarding = list(recorder.onboarding)  # ended when its webhook was applied
         metrics["onboarding_duration_s"] = quantiles(onboarding)
         findings = audit(
-            self.crm,
-            self.erp,
-            self.billing,
-            self.provisioning,
-            self.support,
+            CHECKS,
+            self.vendors,
             lambda deal: deal not in pending and ended.get(deal) != "escalated",
         )
-        amendments = recorder.amendment_summary()
-        metrics["amendments"] = amendments
+        books = recorder.workflow_summaries()
+        metrics.update(books)
         metrics["reconciliation"] = recorder.reconciliation_summary()
         metrics["master_data"] = self._master_data()
         metrics["manual_reconciliation_items"] = (
             metrics["orders_escalated"]
-            + amendments["escalated"]
+            + sum(summary["escalated"] for summary in books.values())
             - recorder.resolved_escalations()
             + len(recorder.left_for_people)
             + recorder.stale_xrefs
@@ -568,11 +543,14 @@ class World:
         """What a difference in a deal's records is put down to (see ``sim.leakage``):
         its unfinished workflow, looked up in books indexed once per result."""
         recorder = self.recorder
-        amending = {deal for deal, _, _ in recorder.amendments.values()}
+        running: dict[str, str] = {}
         stranded: dict[str, str] = {}
-        for wf, ending in recorder.amendment_ended.items():
-            if ending in ("escalated", "abandoned"):
-                stranded[wf.split(":")[1]] = f"amendment {ending}"
+        for books in recorder.books.values():
+            noun = books.declaration.noun
+            running.update((deal, f"{noun} in flight") for deal, _, _ in books.running.values())
+            for wf, ending in books.ended.items():
+                if ending in ("escalated", "abandoned"):
+                    stranded[deal_of(wf)] = f"{noun} {ending}"
 
         def cause(deal_id: str) -> str:
             if deal_id in recorder.pending:
@@ -580,9 +558,7 @@ class World:
             ending = recorder.ended.get(deal_id)
             if ending in ("escalated", "abandoned"):
                 return f"order {ending}"
-            if deal_id in amending:
-                return "amendment in flight"
-            return stranded.get(deal_id, "unexplained")
+            return running.get(deal_id) or stranded.get(deal_id, "unexplained")
 
         return cause
 

@@ -34,9 +34,14 @@ from orchestrator.events import (
     Subscription,
 )
 from orchestrator.patterns.hybrid import fulfil_accepted
-from orchestrator.saga import Saga
 from orchestrator.workflows.amendment import accepted_saga, applied, settle_amendment
-from orchestrator.workflows.quote_to_cash import Commitment, commitment_payload, validate_account
+from orchestrator.workflows.quote_to_cash import (
+    Commitment,
+    commitment_payload,
+    customer_fields,
+    order_saga,
+    validate_account,
+)
 from orchestrator.workflows.settle import settle
 
 __all__ = ["Batch", "Record"]
@@ -90,7 +95,7 @@ class Batch:
 
     def close(self, deal: Deal) -> Workflow:
         """Check the account at once; put the order in the tray for the next batch."""
-        saga = Saga(deal.id, self.client)
+        saga = order_saga(self.client, deal.id)
         try:
             account = yield from validate_account(self.client, deal)
         except CallError as exc:
@@ -99,13 +104,7 @@ class Batch:
         body = {
             "kind": "order",
             "externalId": deal.id,
-            "customer": {
-                "externalId": account["id"],
-                "companyName": account["name"],
-                "email": account["email"],
-                "currency": deal.currency,
-                "crmAccountId": account["id"],
-            },
+            "customer": customer_fields(deal, account),
             "order": {
                 "externalId": deal.id,
                 "currency": deal.currency,

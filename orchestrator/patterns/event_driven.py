@@ -38,9 +38,11 @@ from orchestrator.workflows.quote_to_cash import (
     cancel_order,
     cancel_subscription,
     close_case,
+    customer_fields,
     revoke_entitlement,
     validate_account,
     void_invoice,
+    workflow_id,
 )
 
 __all__ = ["DEAL_CLOSED", "UNDO", "EventDriven"]
@@ -215,21 +217,21 @@ class EventDriven:
             try:
                 if step.step == "order":
                     customer = yield from client.call(
-                        deal.id,
+                        workflow_id(deal.id),
                         "customer",
                         "erp",
                         "upsertCustomer",
-                        {
-                            "externalId": payload["account"]["id"],
-                            "companyName": payload["account"]["name"],
-                            "email": payload["account"]["email"],
-                            "currency": deal.currency,
-                            "crmAccountId": payload["account"]["id"],
-                        },
+                        customer_fields(deal, payload["account"]),
+                        correlation=deal.id,
                     )
                     payload["customerId"] = customer["id"]
                 body = yield from client.call(
-                    deal.id, step.step, step.system, step.operation, step.params(payload)
+                    workflow_id(deal.id),
+                    step.step,
+                    step.system,
+                    step.operation,
+                    step.params(payload),
+                    correlation=deal.id,
                 )
             except Retryable:
                 raise
@@ -265,7 +267,13 @@ class EventDriven:
             system, operation, params = step.undo(payload[step.step])
             retry = client.policy.compensation_retry
             yield from client.call(
-                deal.id, f"{step.step}:undo", system, operation, params, retry=retry
+                workflow_id(deal.id),
+                f"{step.step}:undo",
+                system,
+                operation,
+                params,
+                retry=retry,
+                correlation=deal.id,
             )
             rest = remaining[1:]
             if rest:
@@ -289,11 +297,12 @@ def _write_back(client: Client, deal: Deal, payload: Payload) -> Workflow:
         return
     try:
         yield from client.call(
-            deal.id,
+            workflow_id(deal.id),
             "xref",
             "crm",
             "updateAccount",
             {"id": account["id"], "erpCustomerId": customer_id, "billingCustomerId": billing_id},
+            correlation=deal.id,
         )
     except CallError as exc:
         stale = {"accountId": account["id"], "reason": str(exc)}

@@ -18,13 +18,13 @@ from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Retryable
 from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Message, Subscription
-from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import (
     Commitment,
     accept_order,
     cancel_order,
     commitment_payload,
     fulfil,
+    order_saga,
     restore,
     validate_account,
 )
@@ -45,7 +45,7 @@ class Hybrid:
 
     def close(self, deal: Deal) -> Workflow:
         """Commit synchronously, then announce ``order.accepted``."""
-        saga = Saga(deal.id, self.client)
+        saga = order_saga(self.client, deal.id)
         try:
             # validate_account and accept_order, not one commit() around them: a
             # generator layer fewer for every call of the hot path.
@@ -79,7 +79,7 @@ def fulfil_accepted(client: Client, message: Message) -> Workflow:
     """
     done = restore(message.payload)
     deal_id = done.deal.id
-    saga = Saga(deal_id, client)
+    saga = order_saga(client, deal_id)
     saga.did("order", {"id": done.order_id}, cancel_order)
     try:
         invoice = yield from fulfil(client, done, saga)

@@ -37,11 +37,11 @@ from orchestrator.events import (
     Subscription,
 )
 from orchestrator.patterns.hybrid import fulfil_accepted
-from orchestrator.saga import Saga
 from orchestrator.workflows.quote_to_cash import (
     Commitment,
     accept_order,
     commitment_payload,
+    order_saga,
     validate_account,
 )
 from orchestrator.workflows.settle import settle
@@ -71,13 +71,13 @@ class Outbox:
     def close(self, deal: Deal) -> Workflow:
         """Validate the account, then commit locally with the outbox entry."""
         client = self.client
-        saga = Saga(deal.id, client)
+        saga = order_saga(client, deal.id)
         try:
             account = yield from validate_account(client, deal)
             event = {"deal": deal, "account": account}
             outbox = [{"topic": ORDER_COMMITTED, "key": deal.id, "payload": event}]
             committed = yield from client.call(
-                deal.id,
+                saga.workflow_id,
                 "commit",
                 "oms",
                 "commitOrder",
@@ -86,6 +86,7 @@ class Outbox:
                     "accountId": deal.account_id,
                     "outbox": outbox if self.transactional else [],
                 },
+                correlation=deal.id,
             )
         except CallError as exc:
             yield from settle(saga, deal.id, exc)
@@ -164,7 +165,7 @@ class Outbox:
         client = self.client
         deal: Deal = message.payload["deal"]
         account: Mapping[str, Any] = message.payload["account"]
-        saga = Saga(deal.id, client)
+        saga = order_saga(client, deal.id)
         try:
             customer_id, order_id = yield from accept_order(client, deal, account, saga)
         except Retryable:
@@ -177,11 +178,12 @@ class Outbox:
                     topic, payload = ending
             revoked = {"topic": topic, "key": deal.id, "payload": payload}
             yield from client.call(
-                deal.id,
+                saga.workflow_id,
                 "revoke",
                 "oms",
                 "revokeCommitment",
                 {"dealId": deal.id, "reason": str(exc), "outbox": [revoked]},
+                correlation=deal.id,
             )
             return
         # The store says so, and announces it, in one transaction: a broker that is
@@ -189,11 +191,12 @@ class Outbox:
         done = Commitment(deal, account, customer_id, order_id)
         accepted = {"topic": ORDER_ACCEPTED, "key": deal.id, "payload": commitment_payload(done)}
         yield from client.call(
-            deal.id,
+            saga.workflow_id,
             "confirm",
             "oms",
             "confirmCommitment",
             {"dealId": deal.id, "orderId": order_id, "outbox": [accepted]},
+            correlation=deal.id,
         )
 
     def fulfil(self, message: Message) -> Workflow:

@@ -15,8 +15,13 @@ from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.errors import CallError
 from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Subscription
-from orchestrator.saga import Saga
-from orchestrator.workflows.quote_to_cash import Commitment, accept_order, fulfil, validate_account
+from orchestrator.workflows.quote_to_cash import (
+    Commitment,
+    accept_order,
+    fulfil,
+    order_saga,
+    validate_account,
+)
 from orchestrator.workflows.settle import settle
 
 __all__ = ["SyncChain"]
@@ -34,7 +39,7 @@ class SyncChain:
 
     def close(self, deal: Deal) -> Workflow:
         """Run the whole chain; commit only when every step succeeded."""
-        saga = Saga(deal.id, self.client)
+        saga = order_saga(self.client, deal.id)
         try:
             # validate_account and accept_order, not one commit() around them: a
             # generator layer fewer for every call of the hot path.

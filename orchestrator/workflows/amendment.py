@@ -24,9 +24,11 @@ from orchestrator.effects import Sleep, Workflow
 from orchestrator.errors import CallError, Conflict, Rejected, Retryable
 from orchestrator.events import AMENDMENT, AMENDMENT_ACCEPTED, AMENDMENT_APPLIED, Message
 from orchestrator.saga import Saga
+from orchestrator.workflows.declaration import Declaration, deal_of
 from orchestrator.workflows.settle import settle
 
 __all__ = [
+    "DECLARED",
     "Amendment",
     "Kind",
     "accept_amendment",
@@ -42,6 +44,10 @@ __all__ = [
 ]
 
 Kind = Literal["seats", "plan", "renewal", "cancel"]
+
+DECLARED = Declaration("amend", "amendment", AMENDMENT_APPLIED, "applied", AMENDMENT)
+"""Amendments in the books: ``amend:<deal>:<n>``, applied or one of the ``AMENDMENT``
+endings."""
 
 WAIT_STEP = 600.0
 """How often an amendment looks again for a subscription or seats not there yet."""
@@ -76,7 +82,7 @@ class Amendment(NamedTuple):
 
 def workflow_id(deal_id: str, number: int) -> str:
     """The id of a deal's ``number``-th amendment."""
-    return f"amend:{deal_id}:{number}"
+    return DECLARED.id(deal_id, number)
 
 
 def amend(client: Client, amendment: Amendment) -> Workflow:
@@ -87,7 +93,7 @@ def amend(client: Client, amendment: Amendment) -> Workflow:
     the deal, with the amendment's id as ``workflow``.
     """
     wf, deal = amendment.id, amendment.deal_id
-    saga = Saga(wf, client)
+    saga = Saga(wf, client, deal)
     try:
         sub, changed = yield from _bill(client, saga, amendment)
         amount = _amount(changed)
@@ -105,7 +111,7 @@ def accept_amendment(client: Client, amendment: Amendment) -> Workflow:
     announce ``amendment.accepted`` for the ERP's books: the hybrid way, so an ERP
     outage delays the books instead of refusing the customer."""
     wf, deal = amendment.id, amendment.deal_id
-    saga = Saga(wf, client)
+    saga = Saga(wf, client, deal)
     try:
         sub, changed = yield from _bill(client, saga, amendment)
         if amendment.kind != "renewal":
@@ -153,7 +159,7 @@ def accepted_saga(client: Client, posting: Mapping[str, Any]) -> Saga:
     """The saga of an accepted amendment whose ERP books are still to come: billing
     committed it earlier, so an ERP refusal undoes it there."""
     wf = posting["workflow"]
-    saga = Saga(wf, client)
+    saga = Saga(wf, client, deal_of(wf))
     saga.did(
         "billing",
         {"subscription": {"id": posting["subscriptionId"]}, "amendmentId": wf},
@@ -272,7 +278,13 @@ def _resync(client: Client, wf: str, deal: str, wait: float) -> Workflow:
     # Should this fail, the subscription's next amendment, or reconciliation, sets it right.
     with contextlib.suppress(CallError):
         sub = yield from client.call(
-            wf, "recheck", "billing", "findSubscription", {"dealId": deal}, write=False
+            wf,
+            "recheck",
+            "billing",
+            "findSubscription",
+            {"dealId": deal},
+            write=False,
+            correlation=deal,
         )
         yield from sync_seats(client, wf, "reseat", sub, wait)
 
@@ -291,7 +303,11 @@ def _waiting(
     waited = 0.0
     while True:
         try:
-            return (yield from client.call(wf, step, system, operation, params, write=write))
+            return (
+                yield from client.call(
+                    wf, step, system, operation, params, write=write, correlation=deal_of(wf)
+                )
+            )
         except Rejected as exc:
             if exc.status != 404 or waited >= wait:
                 raise
@@ -308,6 +324,7 @@ def note_outcome(client: Client, wf: str, deal: str, status: str) -> Workflow:
             "crm",
             "recordAmendment",
             {"dealId": deal, "amendmentId": wf, "status": status},
+            correlation=deal,
         )
 
 

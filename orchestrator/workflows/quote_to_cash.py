@@ -20,17 +20,35 @@ from orchestrator.client import Client
 from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Rejected
-from orchestrator.events import XREF_STALE
+from orchestrator.events import ORDER, ORDER_LIVE, XREF_STALE
 from orchestrator.saga import Saga
+from orchestrator.workflows.declaration import Declaration
 
 __all__ = [
+    "DECLARED",
     "Commitment",
     "accept_order",
     "commitment_payload",
+    "customer_fields",
     "fulfil",
+    "order_saga",
     "restore",
     "validate_account",
+    "workflow_id",
 ]
+
+DECLARED = Declaration("q2c", "order", ORDER_LIVE, "completed", ORDER)
+"""Quote-to-cash in the books: ``q2c:<deal>``, live or one of the ``ORDER`` endings."""
+
+
+def workflow_id(deal_id: str) -> str:
+    """The id of a deal's quote-to-cash run, ``q2c:<deal>``: its keys derive from it."""
+    return f"{DECLARED.prefix}:{deal_id}"
+
+
+def order_saga(client: Client, deal_id: str) -> Saga:
+    """A fresh saga for a deal's first order, its calls correlated to the deal."""
+    return Saga(workflow_id(deal_id), client, deal_id)
 
 
 class Commitment(NamedTuple):
@@ -59,7 +77,13 @@ def validate_account(client: Client, deal: Deal) -> Workflow:
         Rejected: The account is not active.
     """
     account = yield from client.call(
-        deal.id, "account", "crm", "getAccount", {"id": deal.account_id}, write=False
+        workflow_id(deal.id),
+        "account",
+        "crm",
+        "getAccount",
+        {"id": deal.account_id},
+        write=False,
+        correlation=deal.id,
     )
     if account["status"] != "active":
         raise Rejected("crm", "getAccount", 422, "ACCOUNT_NOT_ACTIVE")
@@ -77,17 +101,12 @@ def accept_order(client: Client, deal: Deal, account: Mapping[str, Any], saga: S
         Retryable: The ERP stayed unavailable past the retry budget.
     """
     customer = yield from client.call(
-        deal.id,
+        saga.workflow_id,
         "customer",
         "erp",
         "upsertCustomer",
-        {
-            "externalId": account["id"],
-            "companyName": account["name"],
-            "email": account["email"],
-            "currency": deal.currency,
-            "crmAccountId": account["id"],
-        },
+        customer_fields(deal, account),
+        correlation=deal.id,
     )
     order = yield from saga.step(
         "order",
@@ -118,7 +137,6 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
         Retryable: A system stayed unavailable past the retry budget.
     """
     deal, account = done.deal, done.account
-    wf = deal.id
     total = deal.total
     sub = yield from saga.step(
         "subscription",
@@ -183,7 +201,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
         # not a reason to undo a billed order.
         try:
             yield from client.call(
-                wf,
+                saga.workflow_id,
                 "xref",
                 "crm",
                 "updateAccount",
@@ -192,11 +210,23 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
                     "erpCustomerId": done.customer_id,
                     "billingCustomerId": sub["customerId"],
                 },
+                correlation=deal.id,
             )
         except CallError as exc:
             stale = {"accountId": account["id"], "reason": str(exc)}
             yield from client.publish(XREF_STALE, deal.id, stale)
     return invoice["id"]
+
+
+def customer_fields(deal: Deal, account: Mapping[str, Any]) -> dict[str, Any]:
+    """The ERP customer a deal's account becomes (``erp.upsertCustomer``)."""
+    return {
+        "externalId": account["id"],
+        "companyName": account["name"],
+        "email": account["email"],
+        "currency": deal.currency,
+        "crmAccountId": account["id"],
+    }
 
 
 def cancel_order(order: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any]]:

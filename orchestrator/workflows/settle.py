@@ -30,8 +30,8 @@ def settle(
         announce: Publish the ending; ``False`` leaves that to the caller (the
             outbox writes it to its store with the state change).
         endings: The workflow's ending topics (quote-to-cash's by default); the
-            ending is published with ``deal_id`` as key and the workflow id in
-            the body.
+            ending is published with ``deal_id`` as key and the workflow id as
+            ``workflow`` in the body.
 
     Returns:
         The ending's ``(topic, payload)`` (via ``yield from``).
@@ -49,8 +49,7 @@ def settle(
             else:
                 topic = endings.rejected if isinstance(error, Rejected) else endings.failed
             ending = topic, {"reason": str(error)}
-    if endings is not ORDER:
-        ending[1]["workflow"] = saga.workflow_id
+    ending[1]["workflow"] = saga.workflow_id
     if announce:
         yield from saga.client.publish(ending[0], deal_id, ending[1])
     return ending

@@ -66,7 +66,7 @@ def test_an_amendment_runs_as_its_own_saga_with_its_own_keys() -> None:
     assert keys["amendSubscription"] == "amend:D-1:2:billing"
     assert keys["createChangeOrder"] == "amend:D-1:2:change"
     assert keys["findSubscription"] is None and keys["setSeats"] is None  # read, conditional
-    assert all(c.correlation == "D-1" or c.workflow == "amend:D-1:2" for c in p.calls)
+    assert {(c.workflow, c.correlation) for c in p.calls} == {("amend:D-1:2", "D-1")}
     seats = next(c for c in p.calls if c.operation == "setSeats").params
     assert seats == {
         "subscriptionId": "sub_1",

@@ -6,9 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from sim.audit import CHECKS, audit
+from sim.audit import audit
 from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support
 from sim.systems.crm import Account
+from sim.vendors import CHECKS
 from sim.world import World
 from tests.support import customer_params, quiet_scenario
 
@@ -57,7 +58,14 @@ class Books:
         return order
 
     def findings(self, audited: Callable[[str], bool] = lambda deal: True) -> dict[str, int]:
-        return audit(self.crm, self.erp, self.billing, self.provisioning, self.support, audited)
+        vendors = {
+            "crm": self.crm,
+            "erp": self.erp,
+            "billing": self.billing,
+            "provisioning": self.provisioning,
+            "support": self.support,
+        }
+        return audit(CHECKS, vendors, audited)
 
 
 def nonzero(findings: dict[str, int]) -> dict[str, int]:

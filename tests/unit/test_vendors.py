@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from sim.systems import VENDORS, Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
+from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
 from sim.systems.crm import Account
+from sim.vendors import REGISTRY
 from tests.support import customer_params, erp_with_customer
 
 DAY = 86400.0
@@ -418,6 +419,9 @@ CREATORS: dict[str, Maker] = {
     "support": _support_case,
 }
 WRITERS: dict[str, Maker] = {"crm": _crm_case, **CREATORS}
+
+
+VENDORS = {entry.name: entry.model for entry in REGISTRY if not entry.own}
 
 
 def test_every_system_has_a_model() -> None:

@@ -51,7 +51,9 @@ def test_sync_chain_commits_every_step_then_announces() -> None:
     assert plan.operations() == FORWARD
     assert topics(plan) == ["order.accepted", "order.live"]
     keys = {c.operation: c.key for c in plan.calls}
-    assert keys["createSalesOrder"] == "D-7:order" and keys["getAccount"] is None
+    assert keys["createSalesOrder"] == "q2c:D-7:order" and keys["getAccount"] is None
+    # keys are the workflow's; every call still names the deal it serves
+    assert {(c.workflow, c.correlation) for c in plan.calls} == {("q2c:D-7", "D-7")}
     order = next(c for c in plan.calls if c.operation == "createSalesOrder")
     assert order.params["lines"] == [{"sku": "PRO-SEAT", "quantity": 5, "unitPrice": 49.0}]
 
@@ -105,9 +107,9 @@ def test_an_unknown_outcome_is_learnt_by_replaying_the_create_and_then_undone() 
     plan.run(make("sync_chain", client()).close(DEAL))
     tail = [(c.operation, c.key, dict(c.params).get("id")) for c in plan.calls[-3:]]
     assert tail == [
-        ("createSubscription", "D-7:subscription", None),  # same key: learn the outcome
-        ("cancelSubscription", "D-7:subscription:undo", "sub-9"),
-        ("cancelSalesOrder", "D-7:order:undo", "createSalesOrder-1"),
+        ("createSubscription", "q2c:D-7:subscription", None),  # same key: learn the outcome
+        ("cancelSubscription", "q2c:D-7:subscription:undo", "sub-9"),
+        ("cancelSalesOrder", "q2c:D-7:order:undo", "createSalesOrder-1"),
     ]
     assert topics(plan) == ["order.compensated"]
 
@@ -214,7 +216,7 @@ def test_hybrid_hands_transient_failures_back_to_the_broker_and_compensates_reje
     assert refused.operations()[-2:] == ["billing.cancelSubscription", "erp.cancelSalesOrder"]
     order_id = message.payload["orderId"]
     assert refused.calls[-1].params == {"id": order_id}  # the order the event names
-    assert refused.calls[-1].key == "D-7:order:undo"
+    assert refused.calls[-1].key == "q2c:D-7:order:undo"
     assert topics(refused) == ["order.compensated"]
 
 
