@@ -22,7 +22,12 @@ __all__ = ["Check", "Records", "audit"]
 
 
 class Records(NamedTuple):
-    """What the auditor reads: the vendors' records, and which deals are audited."""
+    """What the auditor reads: the vendors' records, and which deals are audited.
+
+    Attributes:
+        skipped: Sales orders of deals not audited (in flight or escalated).
+        cancelled: Sales orders cancelled.
+    """
 
     crm: Crm
     erp: Erp
@@ -30,32 +35,28 @@ class Records(NamedTuple):
     provisioning: Provisioning
     support: Support
     audited: Callable[[str], bool]
+    skipped: frozenset[str]
+    cancelled: frozenset[str]
 
     @classmethod
     def of(cls, vendors: Mapping[str, Vendor], audited: Callable[[str], bool]) -> Records:
         """The records of a run's vendors (by system name)."""
+        erp = cast(Erp, vendors["erp"])
+        orders = erp.orders.values()
         return cls(
             cast(Crm, vendors["crm"]),
-            cast(Erp, vendors["erp"]),
+            erp,
             cast(Billing, vendors["billing"]),
             cast(Provisioning, vendors["provisioning"]),
             cast(Support, vendors["support"]),
             audited,
+            frozenset(o.id for o in orders if not audited(o.external_id)),
+            frozenset(o.id for o in orders if o.status == "cancelled"),
         )
 
-    def deal_of(self, order_id: str) -> str | None:
-        """The deal a sales order was placed for (None for an unknown order)."""
-        order = self.erp.orders.get(order_id)
-        return order.external_id if order is not None else None
-
-    def skipped(self, deal: str | None) -> bool:
-        """Whether a known deal is still in flight or escalated (so not audited)."""
-        return deal is not None and not self.audited(deal)
-
-    def cancelled(self, order_id: str) -> bool:
-        """Whether the sales order was cancelled (an unknown one counts as gone)."""
-        order = self.erp.orders.get(order_id)
-        return order is None or order.status == "cancelled"
+    def gone(self, order_id: str) -> bool:
+        """Whether a sales order was cancelled or never existed."""
+        return order_id in self.cancelled or order_id not in self.erp.orders
 
 
 Check = Callable[[Records], int]
@@ -78,12 +79,13 @@ def order_neither_billed_nor_cancelled(r: Records) -> int:
 
 
 def invoice_for_cancelled_order(r: Records) -> int:
-    found = 0
-    for invoice in r.erp.invoices.values():
-        deal = r.deal_of(invoice.sales_order_id)
-        if invoice.status != "voided" and deal is not None and r.audited(deal):
-            found += r.cancelled(invoice.sales_order_id)
-    return found
+    return sum(
+        1
+        for invoice in r.erp.invoices.values()
+        if invoice.status != "voided"
+        and invoice.sales_order_id in r.cancelled
+        and invoice.sales_order_id not in r.skipped
+    )
 
 
 def _live_subscriptions(r: Records) -> Counter[str]:
@@ -91,12 +93,12 @@ def _live_subscriptions(r: Records) -> Counter[str]:
     return Counter(
         sub.sales_order_id
         for sub in r.billing.subscriptions.values()
-        if sub.status in ("active", "past_due") and not r.skipped(r.deal_of(sub.sales_order_id))
+        if sub.status in ("active", "past_due") and sub.sales_order_id not in r.skipped
     )
 
 
 def subscription_without_order(r: Records) -> int:
-    return sum(n for order, n in _live_subscriptions(r).items() if r.cancelled(order))
+    return sum(n for order, n in _live_subscriptions(r).items() if r.gone(order))
 
 
 def duplicate_subscription(r: Records) -> int:
@@ -108,8 +110,7 @@ def _active_entitlements(r: Records) -> Counter[str]:
     found: Counter[str] = Counter()
     for ent in r.provisioning.entitlements.values():
         owner = r.billing.subscriptions.get(ent.subscription_id)
-        deal = r.deal_of(owner.sales_order_id) if owner is not None else None
-        if ent.status == "active" and not r.skipped(deal):
+        if ent.status == "active" and (owner is None or owner.sales_order_id not in r.skipped):
             found[ent.subscription_id] += 1
     return found
 
@@ -129,13 +130,14 @@ def duplicate_entitlement(r: Records) -> int:
 
 
 def onboarding_case_for_cancelled_order(r: Records) -> int:
-    found = 0
-    for case in r.support.cases.values():
-        if case.type == "onboarding" and case.status == "open":
-            deal = r.deal_of(case.sales_order_id)
-            if not r.skipped(deal):
-                found += r.cancelled(case.sales_order_id)
-    return found
+    return sum(
+        1
+        for case in r.support.cases.values()
+        if case.type == "onboarding"
+        and case.status == "open"
+        and case.sales_order_id not in r.skipped
+        and r.gone(case.sales_order_id)
+    )
 
 
 def broken_cross_reference(r: Records) -> int:
