@@ -60,6 +60,8 @@ class MasterData:
             return (yield from self._retire(wf, change))
         if kind == "created":
             return (yield from self._fill(wf, change))
+        if kind == "repriced":
+            return (yield from self._reprice(wf, change))
         owner = self.ownership.get(change["field"])
         if owner is None:
             return (yield from self._spread(wf, change, if_newer=False))
@@ -115,8 +117,12 @@ class MasterData:
             )
             if master is None or master[0] == system:
                 continue
-            yield from self._write(wf, system, master[1], master[0], True)
-            if owner == system:
+            # The owner itself takes the stand-in's value only while nobody has edited
+            # it there since: its own edit is what it means.
+            taken = yield from self._write(
+                wf, system, master[1], master[0], True, unedited=owner == system
+            )
+            if owner == system and taken:
                 # The owner is born with what a first order told it, perhaps older
                 # than the CRM's: what the others copied from it must follow too.
                 for other in HOLDERS:
@@ -140,6 +146,62 @@ class MasterData:
                     correlation=change["sku"],
                 )
         return "applied"
+
+    def _reprice(self, wf: str, change: Mapping[str, Any]) -> Workflow:
+        """A price changed: copied from the owner of prices to the other price lists;
+        changed anywhere else, the owner's price is put back over it."""
+        owner = self.ownership.get("price")
+        source = change["system"]
+        if owner is not None and source != owner:
+            master = yield from self.client.call(
+                wf,
+                f"price:{owner}",
+                owner,
+                "getPrice",
+                {"sku": change["sku"], "currency": change["currency"]},
+                write=False,
+                correlation=change["externalId"],
+            )
+            yield from self._set_price(wf, source, master, owner, restore=True)
+            return "overwritten"
+        for system in HOLDERS:
+            if system != source:
+                yield from self._set_price(wf, system, change, source, owner is not None)
+        return "applied"
+
+    def _set_price(
+        self,
+        wf: str,
+        system: str,
+        price: Mapping[str, Any],
+        source: str,
+        if_newer: bool = True,
+        restore: bool = False,
+    ) -> Workflow:
+        """A conditional write of one price (no idempotency key: the version decides)."""
+        params = {
+            "sku": price["sku"],
+            "currency": price["currency"],
+            "unitPrice": price["unitPrice"],
+            "source": source,
+            "sourceVersion": price["version"],
+            "ifNewer": if_newer and self.client.policy.ordering,
+        }
+        if restore:
+            params["restore"] = True
+        try:
+            yield from self.client.call(
+                wf,
+                f"set-price:{system}",
+                system,
+                "setPrice",
+                params,
+                write=False,
+                correlation=f"{price['sku']}:{price['currency']}",
+            )
+        except Conflict as exc:
+            if exc.code != "STALE_VERSION":
+                raise  # a newer price is there already: nothing to do
 
     def _merge(
         self, wf: str, change: Mapping[str, Any], systems: tuple[str, ...] = ("erp", "billing")
@@ -187,8 +249,14 @@ class MasterData:
         source: str,
         if_newer: bool,
         restore: bool = False,
+        unedited: bool = False,
     ) -> Workflow:
-        """A conditional write of one field (no idempotency key: the version decides)."""
+        """A conditional write of one field (no idempotency key: the version decides);
+        ``unedited``: only if the field was not edited at ``system`` itself.
+
+        Returns:
+            Whether ``system`` took it (via ``yield from``).
+        """
         ordering = if_newer and self.client.policy.ordering
         params = {
             "externalId": value["externalId"],
@@ -200,6 +268,8 @@ class MasterData:
         }
         if restore:
             params["restore"] = True
+        if unedited:
+            params["ifUnedited"] = True
         try:
             yield from self.client.call(
                 wf,
@@ -213,6 +283,9 @@ class MasterData:
         except Conflict as exc:
             if exc.code != "STALE_VERSION":
                 raise  # newer than this is there already: nothing to do
+            return False
         except Rejected as exc:
             if exc.status != 404:
                 raise  # no such customer there yet: it is filled when it is created
+            return False
+        return True

@@ -18,7 +18,7 @@ from typing import NamedTuple, cast
 
 from sim.systems import Billing, Crm, Erp, Provisioning, Support, Vendor
 
-__all__ = ["Check", "Records", "audit"]
+__all__ = ["Check", "Records", "audit", "mismatched_prices"]
 
 
 class Records(NamedTuple):
@@ -58,6 +58,8 @@ class Records(NamedTuple):
         """Whether a sales order was cancelled or never existed."""
         return order_id in self.cancelled or order_id not in self.erp.orders
 
+
+CENT = 0.005
 
 Check = Callable[[Records], int]
 """One audit check: how many exceptions it finds in the records."""
@@ -103,6 +105,31 @@ def subscription_without_order(r: Records) -> int:
 
 def duplicate_subscription(r: Records) -> int:
     return sum(1 for n in _live_subscriptions(r).values() if n > 1)
+
+
+def price_mismatch(r: Records) -> int:
+    """First invoices whose amount in billing (its price list) differs from the ERP's
+    (the quote's price, from the CRM's price list)."""
+    return sum(1 for order in mismatched_prices(r.billing, r.erp) if order not in r.skipped)
+
+
+def mismatched_prices(billing: Billing, erp: Erp) -> dict[str, str]:
+    """Sales order -> deal, for each first order billed at another price than the ERP
+    invoiced it (both invoices standing)."""
+    invoiced = {
+        invoice.sales_order_id: invoice.amount
+        for invoice in erp.invoices.values()
+        if not invoice.amendment_id and invoice.status != "voided"
+    }
+    found = {}
+    for sub in billing.subscriptions.values():
+        first = billing.invoices_of.get(sub.id)
+        erp_amount = invoiced.get(sub.sales_order_id)
+        if not first or first[0].status == "void" or erp_amount is None:
+            continue  # not both standing: the other checks and the leakage see to it
+        if abs(first[0].amount - erp_amount) > CENT:
+            found[sub.sales_order_id] = sub.deal_id
+    return found
 
 
 def _active_entitlements(r: Records) -> Counter[str]:

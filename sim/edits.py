@@ -3,7 +3,9 @@
 In a real company the customer's name is changed in the CRM by sales, the billing
 address in billing by finance, and now and then someone fixes a name directly in
 the ERP because a document looked wrong: an edit in a system that does not own the
-field (a stray edit). Sales also merges two accounts that turn out to be one company.
+field (a stray edit). Sales also merges two accounts that turn out to be one company,
+product management retires a SKU, and pricing changes a plan's price in one currency
+(now and then sales ops edits the CPQ price list directly: a stray price change).
 ``edits`` is that office, a SimPy process drawing each kind of edit as a Poisson
 process at the scenario's rates, and making it at the system's model, which
 announces it on its change feed for the integration to propagate.
@@ -11,6 +13,7 @@ announces it on its change feed for the integration to propagate.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import Any
 
@@ -36,9 +39,16 @@ class Tally:
         self.stray_edits = 0
         self.merges = 0
         self.retirements = 0
-        self.intended: dict[tuple[str, str], str] = {
+        self.price_changes = 0
+        self.stray_price_changes = 0
+        self.intended: dict[tuple[str, str], str | float] = {
             (a.id, field): getattr(a, field) for a in book for field in FIELDS
         }
+
+    def list_prices(self, prices: Mapping[tuple[str, str], float]) -> None:
+        """The price list everyone starts from: what the owner means until it changes."""
+        for (sku, currency), price in prices.items():
+            self.intended[(f"{sku}:{currency}", "price")] = price
 
 
 def edits(
@@ -70,7 +80,10 @@ def edits(
         knobs.stray_edits_per_day,
         knobs.merges_per_day,
         knobs.sku_retirements_per_month / 30,
+        knobs.price_changes_per_month / 30,
+        knobs.stray_price_changes_per_month / 30,
     )
+    bounds = list(itertools.accumulate(rates))
     total = sum(rates) / DAY
     if not total:
         return
@@ -85,7 +98,10 @@ def edits(
         n += 1
         pick = float(gen.random()) * sum(rates)
         account = book[int(gen.integers(0, len(book)))]
-        if pick >= rates[0] + rates[1] + rates[2]:
+        if pick >= bounds[3]:
+            _reprice(pick < bounds[4], owners, holders, gen, tally, env.now)
+            continue
+        if pick >= bounds[2]:
             catalogue = holders[owners.get("product", "erp")]
             offered = [sku for sku in skus if sku not in catalogue.retired]
             if len(offered) > 1:  # the last one offered stays
@@ -94,7 +110,7 @@ def edits(
             continue
         if account.status == "merged":
             continue
-        if pick >= rates[0] + rates[1]:
+        if pick >= bounds[1]:
             others = [a for a in book if a.status == "active" and a.id != account.id]
             if others:
                 crm.merge(others[int(gen.integers(0, len(others)))].id, account.id, env.now)
@@ -116,6 +132,33 @@ def edits(
             else:
                 tally.owner_edits += 1
                 tally.intended[(account.id, field)] = value
+
+
+def _reprice(
+    at_owner: bool,
+    owners: Mapping[str, str],
+    holders: Mapping[str, ProfileHolder],
+    gen: Any,
+    tally: Tally,
+    now: float,
+) -> None:
+    """One price changed, by -10% to +20%: at the owner of prices, or (stray) elsewhere."""
+    owner = owners.get("price", "billing")
+    if at_owner:
+        system = owner
+    else:
+        strays = [s for s in holders if s != owner]
+        system = strays[int(gen.integers(0, len(strays)))]
+    prices = holders[system].prices
+    entries = sorted(prices)
+    sku, currency = entries[int(gen.integers(0, len(entries)))]
+    price = round(prices[(sku, currency)] * (0.9 + 0.3 * float(gen.random())), 2)
+    holders[system].reprice(sku, currency, price, now)
+    if at_owner:
+        tally.price_changes += 1
+        tally.intended[(f"{sku}:{currency}", "price")] = price
+    else:
+        tally.stray_price_changes += 1
 
 
 def _value(field: str, account: Account, n: int) -> str:

@@ -5,8 +5,9 @@ subscription, and the IT admin lays the seats billing charges for beside the sea
 provisioning grants. Each difference is money or access nobody agreed to, and each
 is put down to the workflow of that deal that did not finish: the first order or
 an amendment still in flight, escalated to people, or abandoned without
-compensation. A difference no unfinished workflow explains is ``unexplained``:
-the sign of a bug or an anti-pattern.
+compensation; or to a price mismatch (billing charged its price list, the ERP
+invoiced the quote's). A difference nothing explains is ``unexplained``: the sign
+of a bug or an anti-pattern.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ CAUSES = (
     "amendment in flight",
     "amendment escalated",
     "amendment abandoned",
+    "price mismatch",
     "unexplained",
 )
 """What a difference is put down to, in report order."""

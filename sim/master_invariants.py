@@ -1,6 +1,7 @@
 """Master data's properties, read off the three systems' customer records.
 
-The property: every copy of a customer field ends at what its owner meant it to be
+The property: every copy of a customer field, and every price list entry, ends at
+what its owner meant it to be
 (the scenario's ``ownership``; while the owner has no record of the customer yet,
 the CRM, where every customer starts, stands in), whatever stray edits other
 systems made. And no company is two customers in the ERP or billing after its CRM
@@ -20,8 +21,8 @@ __all__ = ["duplicate_customers", "fields_off_owner"]
 
 
 def fields_off_owner(world: World) -> list[str]:
-    """Copies of a customer field that differ from what its owner meant it to be
-    (the CRM's starting value, then the owner's own edits)."""
+    """Copies of a customer field or a price that differ from what its owner meant
+    it to be (the starting value, then the owner's own edits)."""
     holders = world.holders
     intended = world.tally.intended
     problems = []
@@ -37,6 +38,14 @@ def fields_off_owner(world: World) -> list[str]:
                 have = getattr(record, holder.profile_attributes[field])
                 if have != want:
                     problems.append(f"{account.id}.{field}: {name} holds {have!r}, owner {want!r}")
+    for (entry, field), want in intended.items():
+        if field != "price":
+            continue
+        sku, currency = entry.split(":")
+        for name, holder in holders.items():
+            have = holder.prices.get((sku, currency))
+            if have != want:
+                problems.append(f"price {entry}: {name} holds {have!r}, owner {want!r}")
     return problems
 
 

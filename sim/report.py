@@ -161,6 +161,15 @@ MASTER_DATA_ROWS: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
             f"{m['master_data']['orders_refused_retired_sku']:,}"
         ),
     ),
+    (
+        "price changes at owner / stray / stray overwritten",
+        lambda m: (
+            f"{m['master_data']['price_changes']:,} / "
+            f"{m['master_data']['stray_price_changes']:,} / "
+            f"{m['master_data']['stray_prices_overwritten']:,}"
+        ),
+    ),
+    ("first invoices priced apart, billing vs ERP", lambda m: f"{m['audit']['price_mismatch']:,}"),
 ]
 """Rows shown when a run had master-data edits."""
 

@@ -132,15 +132,31 @@ class MasterDataKnobs(Strict):
         merges_per_day: Two CRM accounts merged (one company entered twice).
         sku_retirements_per_month: A plan's SKU retired at the catalogue's owner
             (``ownership.product``); never the last one offered.
+        price_changes_per_month: A plan's unit price in one currency changed at the
+            owner of prices (``ownership.price``), by -10% to +20%.
+        stray_price_changes_per_month: A price changed at a system that does not own
+            prices (sales ops editing the CPQ price list directly).
     """
 
     edits_per_day: Annotated[float, Field(ge=0, strict=True)] = 0.0
     stray_edits_per_day: Annotated[float, Field(ge=0, strict=True)] = 0.0
     merges_per_day: Annotated[float, Field(ge=0, strict=True)] = 0.0
     sku_retirements_per_month: Annotated[float, Field(ge=0, strict=True)] = 0.0
+    price_changes_per_month: Annotated[float, Field(ge=0, strict=True)] = 0.0
+    stray_price_changes_per_month: Annotated[float, Field(ge=0, strict=True)] = 0.0
+
+    def pricing(self) -> bool:
+        """Whether prices change in the run (each system then keeps a price list)."""
+        return bool(self.price_changes_per_month or self.stray_price_changes_per_month)
 
 
-OWNED_FIELDS = ("customer.name", "customer.email", "customer.billing_address", "product")
+OWNED_FIELDS = (
+    "customer.name",
+    "customer.email",
+    "customer.billing_address",
+    "product",
+    "price",
+)
 """Fields ``ownership`` may name."""
 HOLDERS = ("crm", "erp", "billing")
 """Systems that hold customer master data (and may own a field)."""
@@ -149,8 +165,10 @@ DEFAULT_OWNERS = {
     "customer.email": "crm",
     "customer.billing_address": "billing",
     "product": "erp",
+    "price": "billing",
 }
-"""Who owns each field (and the product catalogue) unless ``ownership`` says otherwise."""
+"""Who owns each field (and the product catalogue, and the price list) unless
+``ownership`` says otherwise."""
 
 
 class Workload(Strict):

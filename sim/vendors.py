@@ -117,7 +117,11 @@ REGISTRY: tuple[Registered, ...] = (
         knobs=BillingKnobs,
         default=BillingKnobs,
         extras=_billing,
-        checks=(audit.subscription_without_order, audit.duplicate_subscription),
+        checks=(
+            audit.subscription_without_order,
+            audit.duplicate_subscription,
+            audit.price_mismatch,
+        ),
     ),
     Registered(
         "provisioning",

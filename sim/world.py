@@ -16,6 +16,7 @@ import simpy
 
 from orchestrator.client import Client
 from orchestrator.consumers import remembered
+from orchestrator.deal import Deal
 from orchestrator.effects import Publish
 from orchestrator.errors import CallError
 from orchestrator.events import AMENDMENT_ACCEPTED, webhook_topic
@@ -26,7 +27,7 @@ from orchestrator.reconciliation import reconcile
 from orchestrator.workflows import deal_of
 from orchestrator.workflows.amendment import Amendment, accept_amendment, amend, post_accepted
 from orchestrator.workflows.quote_to_cash import workflow_id
-from sim.audit import audit
+from sim.audit import audit, mismatched_prices
 from sim.broker import Broker
 from sim.bulkhead import Bulkhead
 from sim.delivery import default_channel, topic_channels, webhook_channels
@@ -194,8 +195,15 @@ class World:
         }
         """The systems that keep a copy of each customer's master data."""
         if work.master_data is not None:
+            listed = {
+                (plan.sku, currency): plan.unit_price
+                for plan in work.plans
+                for currency in work.currencies
+            }
             for vendor in self.holders.values():
                 vendor.feed = self._feed(vendor.name)
+                if work.master_data.pricing():
+                    vendor.prices = dict(listed)
             mdm = MasterData(self.client, policy.ownership).subscription()
             handler = mdm.handler
             if policy.dedupe and self.oms is not None:
@@ -208,6 +216,7 @@ class World:
             self.vendors[system].outlet = self._outlet(system)
         self.book = accounts(streams, work.accounts, work.currencies, work.inactive_account_rate)
         self.tally = Tally(self.book if work.master_data is not None else ())
+        self.tally.list_prices(self.crm.prices)
         for account in self.book:
             self.crm.add(account)
         self.plans: list[Plan] = [
@@ -295,10 +304,13 @@ class World:
         retired = self.crm.retired  # the sales catalogue: what sales may still quote
         offered = (lambda sku: sku not in retired) if self._retiring() else None
         arrivals = deals(self.streams, self.book, self.plans, rate, offered)
+        quote = self._quote if self.crm.prices else None
         for count, (gap, deal) in enumerate(arrivals, 1):
             yield env.timeout(gap)
             if not self.arriving:
                 return  # drained: no more deals
+            if quote is not None:
+                deal = quote(deal)
             record(deal.id, env.now)
             start(close(deal), workflow_id(deal.id))
             if self.diary is not None:
@@ -307,6 +319,15 @@ class World:
                 break
         self.arriving = False
         self.last_arrival = env.now
+
+    def _quote(self, deal: Deal) -> Deal:
+        """The deal at the CRM's price list as it stands (what CPQ quotes)."""
+        prices = self.crm.prices
+        lines = tuple(
+            line._replace(unit_price=prices.get((line.sku, deal.currency), line.unit_price))
+            for line in deal.lines
+        )
+        return deal._replace(lines=lines)
 
     def _amend(self, amendment: Amendment) -> None:
         """Start an amendment's saga, as the pattern runs it."""
@@ -534,6 +555,9 @@ class World:
             "merges": tally.merges,
             "skus_retired": tally.retirements,
             "orders_refused_retired_sku": self.erp.refused_retired,
+            "price_changes": tally.price_changes,
+            "stray_price_changes": tally.stray_price_changes,
+            "stray_prices_overwritten": sum(v.restored_prices for v in self.holders.values()),
             "fields_off_owner": len(fields_off_owner(self))
             if self.scenario.workload.master_data is not None
             else 0,
@@ -545,6 +569,7 @@ class World:
         recorder = self.recorder
         running: dict[str, str] = {}
         stranded: dict[str, str] = {}
+        mispriced = set(mismatched_prices(self.billing, self.erp).values())
         for books in recorder.books.values():
             noun = books.declaration.noun
             running.update((deal, f"{noun} in flight") for deal, _, _ in books.running.values())
@@ -558,7 +583,11 @@ class World:
             ending = recorder.ended.get(deal_id)
             if ending in ("escalated", "abandoned"):
                 return f"order {ending}"
-            return running.get(deal_id) or stranded.get(deal_id, "unexplained")
+            return (
+                running.get(deal_id)
+                or stranded.get(deal_id)
+                or ("price mismatch" if deal_id in mispriced else "unexplained")
+            )
 
         return cause
 

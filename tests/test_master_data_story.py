@@ -45,6 +45,8 @@ def test_with_owners_every_copy_ends_at_what_its_owner_meant(runs: dict[str, Any
     found = metrics["master_data"]
     assert found["stray_edits"] > 20
     assert found["stray_edits_overwritten"] == found["stray_edits"]  # each one, once
+    assert found["stray_price_changes"] > 0 and found["price_changes"] > 5
+    assert found["stray_prices_overwritten"] == found["stray_price_changes"]
     assert fields_off_owner(world) == [] and found["fields_off_owner"] == 0
     assert duplicate_customers(world) == []
     assert metrics["audit"]["duplicate_customer_after_merge"] == 0
@@ -56,6 +58,7 @@ def test_when_the_last_writer_wins_stray_edits_and_late_copies_win(runs: dict[st
     assert found["stray_edits_overwritten"] == 0
     assert found["fields_off_owner"] > 50
     assert len(fields_off_owner(world)) == found["fields_off_owner"]
+    assert any(problem.startswith("price ") for problem in fields_off_owner(world))
 
 
 def markdown(runs: dict[str, tuple[dict[str, Any], World]]) -> str:

@@ -117,6 +117,7 @@ STEPS = (
                 "erpCustomerId": p["customerId"],
             },
             "plan": _deal(p).plan,
+            "sku": _deal(p).lines[0].sku,
             "quantity": _deal(p).seats,
             "unitPrice": _deal(p).lines[0].unit_price,
             "currency": _deal(p).currency,

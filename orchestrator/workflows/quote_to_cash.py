@@ -150,6 +150,7 @@ def fulfil(client: Client, done: Commitment, saga: Saga) -> Workflow:
                 "erpCustomerId": done.customer_id,
             },
             "plan": deal.plan,
+            "sku": deal.lines[0].sku,
             "quantity": deal.seats,
             "unitPrice": deal.lines[0].unit_price,
             "currency": deal.currency,

@@ -146,7 +146,13 @@ class Billing(ProfileHolder):
 
     name = "billing"
     not_found = "resource_missing"
-    reads = ("getSubscription", "findSubscription", "exportSubscriptions", "getCustomerField")
+    reads = (
+        "getSubscription",
+        "findSubscription",
+        "exportSubscriptions",
+        "getCustomerField",
+        "getPrice",
+    )
     writes = (
         "createSubscription",
         "cancelSubscription",
@@ -154,6 +160,7 @@ class Billing(ProfileHolder):
         "amendSubscription",
         "revertAmendment",
         "setCustomerField",
+        "setPrice",
         "retireProduct",
         "mergeCustomers",
     )
@@ -192,6 +199,13 @@ class Billing(ProfileHolder):
             self.customers[customer.id] = customer
             self.by_external_id[customer.external_id] = customer
             self.announce({"kind": "created", "externalId": customer.external_id}, now)
+        unit_price = float(params.get("unitPrice", 0.0))
+        amount = float(params.get("amount", 0.0))
+        listed = self.prices.get((str(params.get("sku")), params["currency"]))
+        if listed is not None:
+            # Billing charges its own price list, as Stripe charges a Price object,
+            # whatever the quote said.
+            unit_price, amount = listed, round(listed * params["quantity"], 2)
         sub = Subscription(
             self.new_id("sub"),
             customer.id,
@@ -201,7 +215,7 @@ class Billing(ProfileHolder):
             params["salesOrderId"],
             self.ledger.next(),
             deal_id=str(params.get("dealId", "")),
-            unit_price=float(params.get("unitPrice", 0.0)),
+            unit_price=unit_price,
             period_start=now,
             period_end=now + self.term,
             changed_at=now,
@@ -214,7 +228,7 @@ class Billing(ProfileHolder):
             sub.id,
             sub.sales_order_id,
             sub.deal_id,
-            float(params.get("amount", 0.0)),
+            amount,
             sub.currency,
         )
         self.invoices[invoice.id] = invoice

@@ -45,12 +45,13 @@ class Crm(ProfileHolder):
     """The CRM: sales closes deals here; the orchestrator reads accounts from it."""
 
     name = "crm"
-    reads = ("getAccount", "getCustomerField")
+    reads = ("getAccount", "getCustomerField", "getPrice")
     writes = (
         "updateAccount",
         "recordStatus",
         "recordAmendment",
         "setCustomerField",
+        "setPrice",
         "retireProduct",
     )
 

@@ -143,7 +143,7 @@ class Erp(ProfileHolder):
     """The ERP: the system of record for customers, orders and receivables."""
 
     name = "erp"
-    reads = ("getCustomer", "getSalesOrder", "exportOrders", "getCustomerField")
+    reads = ("getCustomer", "getSalesOrder", "exportOrders", "getCustomerField", "getPrice")
     writes = (
         "upsertCustomer",
         "createSalesOrder",
@@ -159,6 +159,7 @@ class Erp(ProfileHolder):
         "voidCreditMemo",
         "addList",
         "setCustomerField",
+        "setPrice",
         "retireProduct",
         "mergeCustomers",
     )

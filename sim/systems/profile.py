@@ -1,4 +1,5 @@
-"""The customer master data every system keeps a copy of: name, e-mail, billing address.
+"""The master data every system keeps a copy of: customers' name, e-mail, billing
+address, and the price list.
 
 The CRM, the ERP and billing each hold the customer's name, e-mail and billing
 address, as three branches of a shop each keep the customer's card. One system owns
@@ -6,6 +7,11 @@ each field (the scenario's ``ownership``); the others hold copies. ``ProfileHold
 gives a vendor model the two operations the integration uses on those copies
 (``getCustomerField``, ``setCustomerField``) and the local edit a person makes in its
 screens (``edit``), which the vendor announces on its change feed.
+
+Each also keeps a price list, a unit price per SKU and currency: the CRM's is what
+sales quotes (CPQ), billing's what it charges, the ERP's what its item master says.
+One system owns prices (``ownership.price``); ``getPrice``, ``setPrice`` and a local
+``reprice`` work like the customer fields.
 
 A copy remembers the owner's version of each field it took (``Versioned``), so an
 older propagation never overwrites a newer one; a local edit forgets it, since the
@@ -56,6 +62,10 @@ class ProfileHolder(Vendor):
         self.retired: set[str] = set()  # SKUs this system's catalogue no longer has
         self.local: set[tuple[str, str]] = set()  # fields whose value is a local edit
         self.restored = 0  # local edits put back to their owner's value
+        self.prices: dict[tuple[str, str], float] = {}  # (SKU, currency) -> unit price
+        self.repriced: dict[tuple[str, str], int] = {}  # (SKU, currency) -> local edits
+        self.local_prices: set[tuple[str, str]] = set()  # prices that are a local edit
+        self.restored_prices = 0  # local price edits put back to the owner's price
 
     def profile_record(self, external_id: str) -> Any | None:
         """The record holding the customer of CRM account ``external_id``, if any."""
@@ -92,13 +102,16 @@ class ProfileHolder(Vendor):
 
     def setCustomerField(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Take a master field from the system that owns it, if newer than held;
-        ``restore`` says it puts the owner's value back over a local edit (counted).
+        ``restore`` says it puts the owner's value back over a local edit (counted);
+        ``ifUnedited`` takes it only if nobody edited the field here.
 
         Raises:
             VendorError: 404 (no such customer here yet), 409 ``STALE_VERSION``.
         """
         record = self._record(params)
         field = params["field"]
+        if params.get("ifUnedited") and self.changes.get((params["externalId"], field)):
+            raise VendorError(409, "STALE_VERSION", f"{field} was edited here since")
         self.versions(f"{params['externalId']}#{field}").apply(
             f"{params['source']}.{field}",
             int(params["sourceVersion"]),
@@ -111,6 +124,67 @@ class ProfileHolder(Vendor):
             if params.get("restore"):
                 self.restored += 1
         return {"externalId": params["externalId"], "field": field, "value": params["value"]}
+
+    def price_version(self, sku: str, currency: str) -> int:
+        """This system's version of a price: 1 as listed, one more per local edit."""
+        return self.repriced.get((sku, currency), 0) + 1
+
+    def _price(self, params: Mapping[str, Any]) -> tuple[str, str]:
+        entry = str(params["sku"]), str(params["currency"])
+        if entry not in self.prices:
+            raise VendorError(404, "PRICE_NOT_FOUND", f"no price for {entry[0]} in {entry[1]}")
+        return entry
+
+    def getPrice(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """A SKU's unit price in one currency, with this system's version of it."""
+        sku, currency = self._price(params)
+        return {
+            "sku": sku,
+            "currency": currency,
+            "unitPrice": self.prices[(sku, currency)],
+            "version": self.price_version(sku, currency),
+        }
+
+    def setPrice(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Take a price from the system that owns prices, if newer than held;
+        ``restore`` says it puts the owner's price back over a local edit (counted).
+
+        Raises:
+            VendorError: 404 (no such SKU or currency listed), 409 ``STALE_VERSION``.
+        """
+        entry = self._price(params)
+        self.versions(f"price:{entry[0]}:{entry[1]}").apply(
+            f"{params['source']}.price",
+            int(params["sourceVersion"]),
+            bool(params.get("ifNewer", True)),
+        )
+        self.prices[entry] = float(params["unitPrice"])
+        if entry in self.local_prices:
+            self.local_prices.discard(entry)
+            if params.get("restore"):
+                self.restored_prices += 1
+        return {"sku": entry[0], "currency": entry[1], "unitPrice": self.prices[entry]}
+
+    def reprice(self, sku: str, currency: str, price: float, now: float) -> None:
+        """A person changes a price in this system's price list; announced on the feed."""
+        entry = sku, currency
+        self.prices[entry] = price
+        self.local_prices.add(entry)
+        self.repriced[entry] = self.repriced.get(entry, 0) + 1
+        held = self.sources.get(f"price:{sku}:{currency}")
+        if held is not None:
+            held.versions.clear()  # a local edit shows no owner's version any more
+        self.announce(
+            {
+                "kind": "repriced",
+                "externalId": f"{sku}:{currency}",
+                "sku": sku,
+                "currency": currency,
+                "unitPrice": price,
+                "version": self.price_version(sku, currency),
+            },
+            now,
+        )
 
     def mergeCustomers(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Merge the customer of one CRM account into another's (idempotent): the

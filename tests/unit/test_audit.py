@@ -32,9 +32,15 @@ class Books:
         params = {"customerId": "CUS-000001", "externalId": deal, "currency": "USD"}
         return str(self.erp("createSalesOrder", {**params, "lines": lines}, None, 0.0)[1]["id"])
 
-    def subscription(self, order: str) -> str:
+    def subscription(self, order: str, amount: float = 20.0) -> str:
         customer = {"externalId": "ACC-1", "name": "Acme", "email": "e", "erpCustomerId": "C"}
-        params = {"customer": customer, "plan": "pro", "quantity": 2, "currency": "USD"}
+        params = {
+            "customer": customer,
+            "plan": "pro",
+            "quantity": 2,
+            "currency": "USD",
+            "amount": amount,
+        }
         reply = self.billing("createSubscription", {**params, "salesOrderId": order}, None, 0.0)
         return str(reply[1]["id"])
 
@@ -101,6 +107,7 @@ def test_a_live_order_and_a_fully_undone_one_are_clean() -> None:
         ("twin entitlement", "duplicate_entitlement"),
         ("case left", "onboarding_case_for_cancelled_order"),
         ("dangling xref", "broken_cross_reference"),
+        ("priced apart", "price_mismatch"),
     ],
 )
 def test_each_check_finds_its_own_mess(mess: str, check: str) -> None:
@@ -133,6 +140,8 @@ def test_each_check_finds_its_own_mess(mess: str, check: str) -> None:
         books.entitlement(sub)
     elif mess == "dangling xref":
         books.crm("updateAccount", {"id": "ACC-1", "erpCustomerId": "CUS-404"}, None, 1.0)
+    elif mess == "priced apart":  # billing charged its price list, the ERP the quote
+        books.billing.invoices_of[sub][0].amount = 24.0
     found = nonzero(books.findings())
     assert check in found, found
     if mess not in ("subscription left",):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.client import Client
+from orchestrator.errors import Conflict
 from orchestrator.events import Message
 from orchestrator.master_data import CUSTOMER_CHANGED, MasterData
 from orchestrator.resilience import Policy, RetryPolicy
@@ -70,3 +71,61 @@ def test_a_merge_reaches_the_erp_and_billing() -> None:
     plan = handle(change)
     assert plan.operations() == ["erp.mergeCustomers", "billing.mergeCustomers"]
     assert plan.calls[0].params == {"survivor": "ACC-1", "merged": "ACC-2"}
+
+
+def repriced(system: str, price: float, version: int) -> dict[str, Any]:
+    """PRO-SEAT's EUR price changed at ``system``, as its change feed announces it."""
+    return {
+        "kind": "repriced",
+        "system": system,
+        "sku": "PRO-SEAT",
+        "currency": "EUR",
+        "unitPrice": price,
+        "version": version,
+        "externalId": "PRO-SEAT:EUR",
+    }
+
+
+PRICED = {**OWNERS, "price": "billing"}
+
+
+def test_a_price_changed_at_its_owner_reaches_the_other_price_lists() -> None:
+    plan = handle(repriced("billing", 52.0, 2), PRICED)
+    assert plan.operations() == ["crm.setPrice", "erp.setPrice"]
+    params = plan.calls[0].params
+    assert params["unitPrice"] == 52.0 and params["source"] == "billing"
+    assert params["sourceVersion"] == 2 and params["ifNewer"] and plan.calls[0].key is None
+
+
+def test_a_stray_price_gets_the_owners_price_back() -> None:
+    owner = {"sku": "PRO-SEAT", "currency": "EUR", "unitPrice": 49.0, "version": 3}
+    plan = handle(repriced("crm", 39.0, 2), PRICED, billing__getPrice=[owner])
+    assert plan.operations() == ["billing.getPrice", "crm.setPrice"]
+    restore = plan.calls[1].params
+    assert restore["unitPrice"] == 49.0 and restore["source"] == "billing" and restore["restore"]
+
+
+def test_without_ownership_a_stray_price_is_copied_everywhere() -> None:
+    plan = handle(repriced("crm", 39.0, 2), {})
+    assert plan.operations() == ["erp.setPrice", "billing.setPrice"]
+    assert all(c.params["ifNewer"] is False for c in plan.calls)
+
+
+def test_an_owner_born_later_keeps_an_edit_made_while_it_was_filled() -> None:
+    # Billing owns the billing address and was just created from a first order; while
+    # the CRM's value is on its way, finance edits the address in billing.
+    crm = [
+        {"externalId": "ACC-1", "field": field, "value": "CRM's", "version": 1}
+        for field in ("name", "email", "billing_address")
+    ]
+    edited_meanwhile = Conflict("billing", "setCustomerField", 409, "STALE_VERSION")
+    plan = handle(
+        {"kind": "created", "system": "billing", "externalId": "ACC-1"},
+        crm__getCustomerField=crm,
+        billing__setCustomerField=[{}, {}, edited_meanwhile],
+    )
+    writes = [c for c in plan.calls if c.operation == "setCustomerField"]
+    owner_fill = [c for c in writes if c.params["field"] == "billing_address"]
+    assert [c.system for c in owner_fill] == ["billing"]  # not spread on to the ERP
+    assert owner_fill[0].params["ifUnedited"] is True
+    assert all("ifUnedited" not in c.params for c in writes if c.system != "billing")

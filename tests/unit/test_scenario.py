@@ -414,6 +414,7 @@ def test_ownership_names_fields_and_keeps_the_usual_owner_of_the_rest(tmp_path: 
         "customer.email": "crm",
         "customer.billing_address": "billing",
         "product": "erp",
+        "price": "billing",
     }
 
 
