@@ -143,7 +143,16 @@ class Erp(ProfileHolder):
     """The ERP: the system of record for customers, orders and receivables."""
 
     name = "erp"
-    reads = ("getCustomer", "getSalesOrder", "exportOrders", "getCustomerField", "getPrice")
+    reads = (
+        "getCustomer",
+        "listCustomers",
+        "getSalesOrder",
+        "listSalesOrders",
+        "getInvoice",
+        "exportOrders",
+        "getCustomerField",
+        "getPrice",
+    )
     writes = (
         "upsertCustomer",
         "createSalesOrder",
@@ -215,6 +224,24 @@ class Erp(ProfileHolder):
     def getCustomer(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one customer."""
         return self.find(self.customers, params["id"], "customer").body()
+
+    def listCustomers(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """A page of customers, newest first (``limit``, ``cursor``)."""
+        return _page(list(self.customers.values())[::-1], params)
+
+    def listSalesOrders(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """A page of sales orders, oldest first, by customer and status if asked."""
+        orders = [
+            order
+            for order in self.orders.values()
+            if params.get("customerId") in (None, order.customer_id)
+            and params.get("status") in (None, order.status)
+        ]
+        return _page(orders, params)
+
+    def getInvoice(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
+        """Read one invoice."""
+        return self.find(self.invoices, params["id"], "invoice").body()
 
     def createSalesOrder(self, params: Mapping[str, Any], now: float) -> tuple[int, dict[str, Any]]:
         """Create a sales order after the credit check."""
@@ -494,3 +521,16 @@ class Erp(ProfileHolder):
             body["documentId"] = doc["id"]
         self._amendments[wf] = body
         return body
+
+
+def _page(records: list[Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    """One page of ``records``; the cursor is the offset of the next page."""
+    cursor = str(params.get("cursor") or "0")
+    if not cursor.isdigit():
+        raise VendorError(400, "INVALID_CURSOR", f"cursor {cursor!r} was not given by this API")
+    start = int(cursor)
+    end = start + int(params.get("limit", 100))
+    return {
+        "items": [record.body() for record in records[start:end]],
+        "nextCursor": str(end) if end < len(records) else None,
+    }
