@@ -141,6 +141,7 @@ def test_each_check_finds_its_own_mess(mess: str, check: str) -> None:
     elif mess == "dangling xref":
         books.crm("updateAccount", {"id": "ACC-1", "erpCustomerId": "CUS-404"}, None, 1.0)
     elif mess == "priced apart":  # billing charged its price list, the ERP the quote
+        books.billing.prices = {("PRO", "USD"): 12.0}
         books.billing.invoices_of[sub][0].amount = 24.0
     found = nonzero(books.findings())
     assert check in found, found

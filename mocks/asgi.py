@@ -1,0 +1,143 @@
+"""The mocks as an ASGI application: real HTTP, real waiting.
+
+``MockApp`` serves one or more vendor mocks. With one server listening on several
+ports, it picks the vendor by the port a request came in on (``by_port``); with
+one vendor, every request is that vendor's. It waits out each answer's latency on
+the mock clock (``latency / time_scale`` real seconds), and a lost answer is never
+sent: the request hangs until the caller gives up, as a real lost response does.
+
+Two paths are the mock's own, not the vendor's: ``GET /_mock/health`` and
+``GET /_mock/webhooks`` (the webhooks the vendor sent so far, then forgotten).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
+
+from mocks.clock import Clock, WallClock
+from mocks.vendor import VendorMock
+
+__all__ = ["LOST_HOLD", "MockApp"]
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+LOST_HOLD = 300.0
+"""Real seconds a lost answer holds the connection, at most, before closing it."""
+
+
+class MockApp:
+    """Vendor mocks behind one ASGI callable.
+
+    Args:
+        mocks: The vendor mocks, by system name.
+        clock: The mocks' clock (its time scale turns mock latency into real waits).
+        by_port: Local port -> system, when one server listens on several ports.
+    """
+
+    def __init__(
+        self,
+        mocks: Mapping[str, VendorMock],
+        clock: Clock,
+        by_port: Mapping[int, str] | None = None,
+    ) -> None:
+        self.mocks = dict(mocks)
+        self.clock = clock
+        self.by_port = dict(by_port or {})
+        self.scale = clock.time_scale if isinstance(clock, WallClock) else None
+
+    def vendor_for(self, scope: Scope) -> VendorMock | None:
+        """The vendor a request is for: by its port, or the only one."""
+        if len(self.mocks) == 1:
+            return next(iter(self.mocks.values()))
+        server = scope.get("server") or ("", 0)
+        system = self.by_port.get(int(server[1] or 0))
+        return self.mocks.get(system) if system else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        mock = self.vendor_for(scope)
+        if mock is None:
+            await _respond(send, 404, {"code": "NOT_FOUND", "message": "no vendor on this port"})
+            return
+        body = await _read(receive)
+        path: str = scope["path"]
+        if path.startswith("/_mock/"):
+            await self._own(mock, path, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        now = self.clock.tick()
+        answer = mock.handle(scope["method"], path, query, headers, body, now)
+        try:
+            await self._wait(answer.latency)
+        finally:
+            answer.done()
+        if answer.lost:
+            await _hold(receive)  # the work is done; the answer never leaves
+            return
+        await _respond(send, answer.status, answer.body, answer.headers)
+
+    async def _wait(self, latency: float) -> None:
+        if self.scale is not None and latency > 0:
+            await asyncio.sleep(latency / self.scale)
+
+    async def _own(self, mock: VendorMock, path: str, send: Send) -> None:
+        if path == "/_mock/health":
+            await _respond(send, 200, {"vendor": mock.name, "requests": mock.requests})
+        elif path == "/_mock/webhooks":
+            sent, mock.webhooks = mock.webhooks, []
+            await _respond(send, 200, {"webhooks": sent})
+        else:
+            await _respond(send, 404, {"code": "NOT_FOUND", "message": f"no mock page {path}"})
+
+
+async def _read(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def _hold(receive: Receive) -> None:
+    """Keep the connection open, unanswered, until the caller hangs up (or a cap)."""
+    try:
+        async with asyncio.timeout(LOST_HOLD):
+            while (await receive())["type"] != "http.disconnect":
+                pass
+    except TimeoutError:
+        pass
+
+
+async def _respond(
+    send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None
+) -> None:
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    head += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": raw})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
