@@ -344,6 +344,13 @@ def validate(scenario: ScenarioArg) -> None:
     )
 
 
+# The CLI is where the layers meet: the mocks' commands sit above the simulator (they
+# import this module's helpers, so they are added once those exist).
+from mocks.cli import mocks_app  # noqa: E402
+
+app.add_typer(mocks_app, name="mocks")
+
+
 def main() -> None:
     """Entry point of the ``lifecycle-sandbox`` console script.
 

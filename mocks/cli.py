@@ -1,0 +1,91 @@
+"""``lifecycle-sandbox mocks serve``: the scenario's vendors on 127.0.0.1, real time."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli import ScenarioArg, SeedOpt, _scenario, err, fail, out
+
+__all__ = ["mocks_app"]
+
+mocks_app = typer.Typer(
+    help="The simulated vendors over real HTTP, from the same models and knobs.",
+    no_args_is_help=True,
+)
+
+PORT_BASE = 8400
+"""Vendor n (in registry order: crm, erp, billing, provisioning, support) listens on
+``port base + n``."""
+
+
+@mocks_app.command()
+def serve(
+    scenario: ScenarioArg,
+    port_base: Annotated[
+        int,
+        typer.Option(
+            "--port-base",
+            min=0,
+            max=65000,
+            help="The first vendor listens on this + 1, the next on + 2, ...; 0: free ports.",
+        ),
+    ] = PORT_BASE,
+    time_scale: Annotated[
+        float,
+        typer.Option(
+            "--time-scale",
+            min=0.001,
+            max=1e6,
+            help="Mock seconds per real second: 10 runs latency, outages and clockwork "
+            "ten times as fast.",
+        ),
+    ] = 1.0,
+    vendors: Annotated[
+        str | None,
+        typer.Option("--vendors", help="Comma-separated vendors to serve (default: all five)."),
+    ] = None,
+    seed: SeedOpt = None,
+) -> None:
+    """Serve the scenario's vendors on 127.0.0.1 until Ctrl-C, one port each.
+
+    Every request is checked against the vendor's OpenAPI document (a malformed one
+    gets 400 INVALID_REQUEST naming the field), meets the scenario's weather (latency,
+    errors, lost answers, 429, outages, concurrency limits) on the mock clock, and is
+    answered by the simulator's vendor model. GET /_mock/webhooks on a vendor's port
+    returns the webhooks it sent since the last look.
+    """
+    from mocks.clock import WallClock
+    from mocks.serve import PortBusy, base_urls, listen
+    from mocks.serve import serve as run_server
+    from mocks.shop import open_vendors
+    from sim.scenario import VENDORS
+
+    vendors = ",".join(VENDORS) if vendors is None else vendors
+    chosen = [name.strip() for name in vendors.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in VENDORS]
+    if unknown or not chosen:
+        fail(f"--vendors {vendors!r}: expected names among: {', '.join(VENDORS)}")
+    loaded = _scenario(Path(scenario))
+    clock = WallClock(time_scale)
+    mocks = open_vendors(loaded, clock, seed, tuple(chosen))
+    ports = {name: 0 if port_base == 0 else port_base + 1 + VENDORS.index(name) for name in chosen}
+    try:
+        sockets = listen(ports)
+    except PortBusy as exc:
+        fail(str(exc))
+    for name, url in base_urls(mocks, sockets).items():
+        out.print(f"{name:<13} {url}", highlight=False, soft_wrap=True)
+    used = loaded.seed if seed is None else seed
+    err.print(
+        f"serving {loaded.name} (seed {used}) at {time_scale:g}x time on 127.0.0.1; Ctrl-C stops",
+        highlight=False,
+    )
+    # uvicorn shuts down cleanly on Ctrl-C, then passes the interrupt on
+    with contextlib.suppress(KeyboardInterrupt):
+        run_server(mocks, clock, sockets)
+    served = sum(mock.requests for mock in mocks.values())
+    err.print(f"stopped after {served:,} requests", highlight=False)

@@ -1,0 +1,98 @@
+"""``lifecycle-sandbox mocks serve`` as a user runs it: URLs printed, Ctrl-C stops it,
+and a bad port, vendor or scenario is one clear message with exit code 2."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIO = ROOT / "scenarios" / "b2b_saas_quote_to_cash.yaml"
+COMMAND = [sys.executable, "-c", "from sim.cli import main; main()", "mocks", "serve"]
+
+
+def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start the server; its vendors' base URLs once it printed them all."""
+    process = subprocess.Popen(
+        [*COMMAND, str(SCENARIO), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    urls = {}
+    while len(urls) < 5:
+        line = process.stdout.readline()
+        assert line, process.stderr.read() if process.stderr else "no output"
+        name, url = line.split()
+        urls[name] = url
+    return process, urls
+
+
+def ready(url: str) -> None:
+    for _ in range(200):
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+
+
+def test_serve_prints_each_vendor_and_stops_cleanly_on_ctrl_c() -> None:
+    process, urls = start("--port-base", "0", "--time-scale", "100")
+    try:
+        assert set(urls) == {"crm", "erp", "billing", "provisioning", "support"}
+        assert all(url.startswith("http://127.0.0.1:") for url in urls.values())
+        account = f"{urls['crm']}/sobjects/Account/ACC-000001"
+        ready(account)
+        assert httpx.get(account, timeout=5).json()["id"] == "ACC-000001"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr
+    assert "stopped after" in stderr and "Traceback" not in stderr
+
+
+def test_a_port_in_use_is_one_message_and_exit_2() -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    base = taken.getsockname()[1] - 1  # the CRM, first, would listen on base + 1
+    try:
+        done = subprocess.run(
+            [*COMMAND, str(SCENARIO), "--port-base", str(base)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        taken.close()
+    assert done.returncode == 2
+    assert f"crm: port {base + 1} on 127.0.0.1 is taken" in done.stderr
+    assert "--port-base 0" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_an_unknown_vendor_or_a_bad_scenario_is_exit_2(tmp_path: Path) -> None:
+    vendor = subprocess.run(
+        [*COMMAND, str(SCENARIO), "--vendors", "crm,sap"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert vendor.returncode == 2 and "expected names among: crm, erp" in vendor.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nworkload: {arrivals_per_hour: -1}\n")
+    scenario = subprocess.run(
+        [*COMMAND, str(bad)], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert scenario.returncode == 2 and "workload.arrivals_per_hour" in scenario.stderr
+    assert "Traceback" not in vendor.stderr + scenario.stderr
