@@ -89,3 +89,66 @@ def serve(
         run_server(mocks, clock, sockets)
     served = sum(mock.requests for mock in mocks.values())
     err.print(f"stopped after {served:,} requests", highlight=False)
+
+
+def live(
+    scenario: ScenarioArg,
+    orders: Annotated[
+        int, typer.Option("--orders", min=1, max=100_000, help="Deals to close.")
+    ] = 50,
+    pattern: Annotated[
+        str | None, typer.Option("--pattern", help="Integration pattern (default: the scenario's).")
+    ] = None,
+    port_base: Annotated[
+        int,
+        typer.Option(
+            "--port-base",
+            min=1,
+            max=65000,
+            help="Where `mocks serve` listens: vendor n on this + n.",
+        ),
+    ] = PORT_BASE,
+    with_mocks: Annotated[
+        bool,
+        typer.Option(
+            "--with-mocks",
+            help="Serve the scenario's mocks in this process, on free ports, for the run.",
+        ),
+    ] = False,
+    time_scale: Annotated[
+        float,
+        typer.Option(
+            "--time-scale",
+            min=0.001,
+            max=1e6,
+            help="Runtime seconds per real second; the mocks' --time-scale.",
+        ),
+    ] = 1.0,
+    seed: SeedOpt = None,
+) -> None:
+    """Run the orchestrator over real HTTP against the mocks: deals close in real time.
+
+    The same workflows and pattern as `run`, interpreted by the live runtime:
+    every vendor call is the HTTP request its OpenAPI document describes, with
+    Idempotency-Key and X-Correlation-Id headers; retries, breakers and keys are
+    the orchestrator's. Start the vendors first with `mocks serve` (same scenario,
+    seed and --time-scale), or pass --with-mocks.
+    """
+    from live.session import LIVE_PATTERNS
+
+    loaded = _scenario(Path(scenario))
+    name = pattern or loaded.pattern
+    if name not in LIVE_PATTERNS:
+        fail(
+            f"--pattern {name!r}: the live runtime runs {', '.join(LIVE_PATTERNS)}; "
+            "outbox needs the order store over HTTP, which has no mock yet"
+        )
+    from mocks.live_run import run_live
+
+    used = loaded.seed if seed is None else seed
+    try:
+        summary = run_live(loaded, name, orders, used, port_base, with_mocks, time_scale)
+    except ConnectionError as exc:
+        fail(str(exc))
+    for line in summary:
+        out.print(line, highlight=False, soft_wrap=True)

@@ -9,11 +9,13 @@ collect (``VendorMock.webhooks``) instead of going to the simulated broker.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from contracts.conformance import Conformance
 from mocks.clock import Clock
 from mocks.vendor import DOCUMENTS, VendorMock, document_path
+from sim.faults import ScriptedFault
 from sim.scenario import VENDORS, Scenario
 from sim.world import World
 
@@ -26,6 +28,7 @@ def open_vendors(
     seed: int | None = None,
     systems: tuple[str, ...] = VENDORS,
     validate_responses: bool = True,
+    script: Mapping[str, Mapping[int, ScriptedFault]] | None = None,
 ) -> dict[str, VendorMock]:
     """Every vendor of ``scenario`` as a ``VendorMock`` (by system name).
 
@@ -35,11 +38,13 @@ def open_vendors(
         seed: The seed (the scenario's by default).
         systems: Which vendors to open.
         validate_responses: Check every answer against the document.
+        script: System -> (request number -> fault), as in the simulator: the same
+            plan gives the same faults in both runtimes.
 
     Raises:
         KeyError: A system that has no document.
     """
-    world = World(scenario, scenario.seed if seed is None else seed)
+    world = World(scenario, scenario.seed if seed is None else seed, script=script)
     found = {}
     for system in systems:
         if system not in DOCUMENTS:

@@ -18,6 +18,7 @@ __all__ = [
     "AMENDMENT_ACCEPTED",
     "AMENDMENT_APPLIED",
     "AMENDMENT_REQUESTED",
+    "DEAD_LETTERED",
     "ONBOARDING_COMPLETED",
     "ORDER",
     "ORDER_ABANDONED",
@@ -64,6 +65,9 @@ RECONCILED: Final = "reconciliation.completed"
 """A reconciliation run ended; its findings (repaired, for people) are in the body."""
 XREF_STALE: Final = "account.xref_stale"
 """The CRM account's cross-reference could not be written back; a person must."""
+DEAD_LETTERED: Final = "dlq"
+"""What a broker's taps see when it gives up on a message (every runtime's broker):
+``{"topic", "reason"}`` and the ``workflow`` whose work it was, if the message named one."""
 
 
 AMENDMENT_REQUESTED: Final = "amendment.requested"

@@ -33,7 +33,7 @@ import simpy
 from orchestrator.effects import Publish
 from orchestrator.errors import CallError, Conflict, PoisonMessage, Retryable, Throttled
 from orchestrator.errors import Unavailable as BrokerDown
-from orchestrator.events import Handler, Message
+from orchestrator.events import DEAD_LETTERED, Handler, Message
 from orchestrator.resilience import RetryPolicy, backoff
 from sim.channel import Channel, DeadLetter, Envelope, TopicStats
 from sim.driver import Runtime
@@ -41,8 +41,6 @@ from sim.journal import Journal
 
 __all__ = ["DEAD_LETTERED", "Broker", "Channel", "DeadLetter", "Envelope", "Group", "TopicStats"]
 
-DEAD_LETTERED = "dlq"
-"""The topic taps see when the broker gives up on a message into the dead-letter queue."""
 
 Tap = Callable[[str, str, Any, float], None]
 """Sees every published event: ``(topic, key, payload, now)``."""

@@ -17,6 +17,7 @@ import numpy as np
 
 from orchestrator.client import OCCURRED
 from orchestrator.events import (
+    DEAD_LETTERED,
     ONBOARDING_COMPLETED,
     ORDER_ACCEPTED,
     ORDER_COMMITTED,
@@ -26,7 +27,6 @@ from orchestrator.events import (
 )
 from orchestrator.workflows import LATER, Declaration, deal_of, declared
 from orchestrator.workflows.quote_to_cash import DECLARED as QUOTE_TO_CASH
-from sim.broker import DEAD_LETTERED
 
 __all__ = ["Books", "Recorder", "quantiles"]
 

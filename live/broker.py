@@ -1,0 +1,99 @@
+"""An in-process, at-least-once broker for the live runtime.
+
+The simulator's broker models a real one's weather; this one is the plain office
+pigeonhole: an event published is put in every consumer group's box for its topic,
+each group works one key's events in order, a handler that fails with a retryable
+error gets the event again after a backoff, and one that keeps failing (or refuses
+it outright) sends it to the dead-letter queue, which the taps hear of
+(``DEAD_LETTERED``), as the simulator's do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from live.runtime import LiveRuntime
+from orchestrator.effects import Publish
+from orchestrator.errors import CallError, Retryable
+from orchestrator.events import DEAD_LETTERED, Handler, Message
+from orchestrator.resilience import RetryPolicy, backoff
+
+__all__ = ["Broker", "Tap"]
+
+Tap = Callable[[str, str, Any, float], None]
+"""Sees every published event: ``(topic, key, payload, now)``."""
+
+
+class Broker:
+    """Delivers published events to consumer groups, at least once, in order per key.
+
+    Args:
+        runtime: Runs the handlers (and whose clock stamps the events).
+        max_deliveries: Deliveries of a failing event before the dead-letter queue.
+        redelivery: Backoff between deliveries.
+    """
+
+    def __init__(
+        self,
+        runtime: LiveRuntime,
+        max_deliveries: int = 12,
+        redelivery: RetryPolicy | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.max_deliveries = max_deliveries
+        self.redelivery = redelivery or RetryPolicy(base=30.0, cap=900.0, jitter="equal")
+        self.groups: dict[str, list[tuple[str, Handler]]] = {}
+        self.taps: list[Tap] = []
+        self.dlq: list[tuple[Message, str, str]] = []
+        self.published = 0
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._ids = itertools.count(1)
+        runtime.publish = self.publish
+
+    def subscribe(self, topic: str, handler: Handler, group: str) -> None:
+        """Deliver every event of ``topic`` to ``handler``, as consumer group ``group``."""
+        self.groups.setdefault(topic, []).append((group, handler))
+
+    def publish(self, effect: Publish, now: float) -> None:
+        """Accept one event: taps hear it now, groups get it as soon as they can."""
+        self.published += 1
+        message = Message(effect.topic, effect.key, effect.payload, 1, f"evt_{next(self._ids)}")
+        for tap in self.taps:
+            tap(effect.topic, effect.key, effect.payload, now)
+        loop = asyncio.get_running_loop()
+        for group, handler in self.groups.get(effect.topic, ()):
+            task = loop.create_task(self._deliver(group, handler, message))
+            self.runtime.tasks.add(task)  # the runtime's idle() waits for deliveries too
+            task.add_done_callback(self.runtime.tasks.discard)
+
+    async def _deliver(self, group: str, handler: Handler, message: Message) -> None:
+        """Deliver until handled, or dead-lettered; one key's events in order."""
+        lock = self._locks.setdefault((group, message.key), asyncio.Lock())
+        async with lock:
+            while True:
+                try:
+                    await self.runtime.run(handler(message))
+                    return
+                except Retryable as exc:
+                    if message.attempt >= self.max_deliveries:
+                        self._dead_letter(group, message, f"{exc} after {message.attempt} tries")
+                        return
+                    delay = backoff(self.redelivery, message.attempt, message.id)
+                    message = message._replace(attempt=message.attempt + 1)
+                    await asyncio.sleep(delay / self.runtime.time_scale)
+                except CallError as exc:  # a business "no": delivering again will not help
+                    self._dead_letter(group, message, str(exc))
+                    return
+
+    def _dead_letter(self, group: str, message: Message, reason: str) -> None:
+        self.dlq.append((message, reason, group))
+        note: dict[str, Any] = {"topic": message.topic, "reason": reason}
+        workflow = message.payload.get("workflow")
+        if workflow is not None:
+            note["workflow"] = workflow  # whose work it was, when not the key's
+        now = self.runtime.now()
+        for tap in self.taps:
+            tap(DEAD_LETTERED, message.key, note, now)
