@@ -12,7 +12,7 @@ from sim.cli import ScenarioArg, SeedOpt, _scenario, err, fail, out
 
 __all__ = ["mocks_app"]
 
-mocks_app = typer.Typer(
+mocks_app: typer.Typer = typer.Typer(
     help="The simulated vendors over real HTTP, from the same models and knobs.",
     no_args_is_help=True,
 )
