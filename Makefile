@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/events.py
 	$(BIN)/python benchmarks/lifecycle.py
 	$(BIN)/python benchmarks/gate.py
+	$(BIN)/python benchmarks/over_http.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

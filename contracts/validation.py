@@ -57,6 +57,7 @@ class Validation:
         resource: Resource[Any] = specification.create_resource(document.data)
         self._registry: Registry[Any] = Registry().with_resource(_URI, resource)
         self._reader = SchemaReader(document)
+        self._validators: dict[tuple[str, Mode], Any] = {}
 
     def errors(self, schema: SchemaRef, instance: Any, mode: Mode) -> list[Any]:
         """Validation errors of ``instance`` against the schema at ``schema``.
@@ -70,17 +71,26 @@ class Validation:
         Returns:
             The errors, in a stable order (by instance path, then keyword).
         """
-        wrapper = {"$ref": f"{_URI}#{quote(schema.pointer, safe='/~')}"}
-        validator: Any
-        if self.document.version == "3.1":
-            validator = OAS31Validator(
-                wrapper, registry=self._registry, format_checker=oas31_format_checker
-            )
-        else:
-            cls = OAS30WriteValidator if mode == "write" else OAS30ReadValidator
-            validator = cls(wrapper, registry=self._registry, format_checker=oas30_format_checker)
-        found = list(validator.iter_errors(instance))
+        found = list(self._validator(schema.pointer, mode).iter_errors(instance))
         return sorted(found, key=lambda e: (_path_key(e), str(e.validator), e.message))
+
+    def _validator(self, pointer: str, mode: Mode) -> Any:
+        """The validator of the schema at ``pointer``, made once (the mocks validate
+        every request and answer with the same few)."""
+        validator = self._validators.get((pointer, mode))
+        if validator is None:
+            wrapper = {"$ref": f"{_URI}#{quote(pointer, safe='/~')}"}
+            if self.document.version == "3.1":
+                validator = OAS31Validator(
+                    wrapper, registry=self._registry, format_checker=oas31_format_checker
+                )
+            else:
+                cls = OAS30WriteValidator if mode == "write" else OAS30ReadValidator
+                validator = cls(
+                    wrapper, registry=self._registry, format_checker=oas30_format_checker
+                )
+            self._validators[(pointer, mode)] = validator
+        return validator
 
     def schema_at(self, root: SchemaRef, location: tuple[str | int, ...]) -> SchemaRef | None:
         """The schema that describes the value at ``location`` under ``root``.

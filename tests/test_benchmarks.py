@@ -47,3 +47,10 @@ def test_lifecycle_benchmark_prints_its_figures() -> None:
     )
     for figure in ("batch", "amendments", "MiB peak", "start-up included", "first orders only"):
         assert figure in printed
+
+
+def test_http_benchmark_prints_its_figures() -> None:
+    printed = run("benchmarks/over_http.py", "--seconds", "0.3", "--deals", "20")
+    for figure in ("bare ASGI app (baseline)", "x the bare app", "model and weather only"):
+        assert figure in printed
+    assert "live runtime over HTTP" in printed and "requests/s" in printed
