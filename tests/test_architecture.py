@@ -1,6 +1,7 @@
 """The dependency rule of DESIGN.md, checked over every Python file with ``ast``.
 
-``orchestrator`` <- ``sim`` <- ``mocks``; ``contracts`` stands alone; nothing
+``orchestrator`` <- ``sim`` <- ``mocks``; ``orchestrator`` <- ``live``; ``contracts``
+stands alone (``mocks`` and ``live`` read its documents and route tables); nothing
 imports ``tests``. The orchestrator is pure (no clock, no dice, no I/O), and the
 simulation draws randomness only from ``sim.rng`` and time only from SimPy.
 """
@@ -113,9 +114,22 @@ def violations(root: Path = ROOT) -> list[str]:
         "contracts/ stands alone",
         {},
     )
+    check(
+        "live",
+        {"sim", "mocks", "simpy", "tests"},
+        "live/ runs the orchestrator over HTTP: it reads the contracts' route tables, "
+        "never the simulator",
+        {},
+    )
+    check(
+        "mocks",
+        {"tests"},
+        "mocks/ are the vendor models' HTTP faces (and the live command's composition)",
+        {},
+    )
     for path in python_files(root):
         rel = path.relative_to(root).as_posix()
-        if rel.startswith("tests/") or rel.startswith(("orchestrator/", "sim/", "contracts/")):
+        if rel.startswith(("tests/", "orchestrator/", "sim/", "contracts/", "live/", "mocks/")):
             continue  # the folders above already ban ``tests``
         for imp in imports_in(path, root):
             if imp.top == "tests":
@@ -124,9 +138,8 @@ def violations(root: Path = ROOT) -> list[str]:
 
 
 def test_the_layers_exist() -> None:
-    assert python_files(ROOT, "orchestrator")
-    assert python_files(ROOT, "sim")
-    assert python_files(ROOT, "contracts")
+    for layer in ("orchestrator", "sim", "contracts", "mocks", "live"):
+        assert python_files(ROOT, layer), layer
 
 
 def test_dependency_rule() -> None:
