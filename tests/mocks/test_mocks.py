@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -175,3 +176,11 @@ def test_a_users_unit_test_can_use_every_vendor_through_respx() -> None:
         assert order.json()["code"] == "INVALID_CUSTOMER"
         with pytest.raises(AllMockedAssertionError):
             httpx.get("https://elsewhere.example.com/")
+
+
+def test_the_readmes_respx_example_runs_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("inside httpx with no server (respx)")[1]
+    code = example.split("```python\n")[1].split("```")[0]
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])
+    exec(compile(code, "README.md (respx example)", "exec"), {})
