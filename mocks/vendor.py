@@ -25,19 +25,13 @@ from urllib.parse import urlsplit
 from contracts.binding import CORRELATION_ID, IDEMPOTENCY_KEY
 from contracts.conformance import Conformance
 from sim.faults import Faults
+from sim.vendors import REGISTRY
 
 __all__ = ["DOCUMENTS", "Answer", "VendorMock", "document_path"]
 
 VENDORS_DIR = Path(__file__).resolve().parent.parent / "contracts" / "vendors"
-DOCUMENTS = {
-    "crm": "crm/crm-2026.1.yaml",
-    "erp": "erp/erp-2026.1.yaml",
-    "billing": "billing/billing-2026.1.yaml",
-    "provisioning": "provisioning/provisioning-2026.1.yaml",
-    "support": "support/support-2026.1.yaml",
-}
-"""The document each vendor model implements (the ERP's 2026.2 is its next version,
-the contract gate's case)."""
+DOCUMENTS = {entry.name: entry.document for entry in REGISTRY if entry.document}
+"""The document each vendor model implements, as the registry says."""
 
 
 def document_path(system: str) -> Path:

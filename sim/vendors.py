@@ -51,6 +51,8 @@ class Registered(NamedTuple):
         optional: A scenario may set it to null (no such system in the run).
         extras: Constructor arguments beyond the common ones, from the setup.
         checks: The audit checks that read its records, in report order.
+        document: Its OpenAPI document under ``contracts/vendors/`` (the version the
+            model implements), or None for a system with none yet.
     """
 
     name: str
@@ -61,6 +63,7 @@ class Registered(NamedTuple):
     optional: bool = False
     extras: Callable[[Setup], dict[str, Any]] = _none
     checks: tuple[audit.Check, ...] = ()
+    document: str | None = None
 
 
 def _erp(setup: Setup) -> dict[str, Any]:
@@ -99,12 +102,14 @@ REGISTRY: tuple[Registered, ...] = (
     Registered(
         "crm",
         Crm,
+        document="crm/crm-2026.1.yaml",
         checks=(audit.broken_cross_reference, audit.duplicate_customer_after_merge),
     ),
     Registered(
         "erp",
         Erp,
         extras=_erp,
+        document="erp/erp-2026.1.yaml",  # 2026.2 is its next version: the gate's case
         checks=(
             audit.duplicate_sales_order,
             audit.order_neither_billed_nor_cancelled,
@@ -117,6 +122,7 @@ REGISTRY: tuple[Registered, ...] = (
         knobs=BillingKnobs,
         default=BillingKnobs,
         extras=_billing,
+        document="billing/billing-2026.1.yaml",
         checks=(
             audit.subscription_without_order,
             audit.duplicate_subscription,
@@ -126,10 +132,15 @@ REGISTRY: tuple[Registered, ...] = (
     Registered(
         "provisioning",
         Provisioning,
+        document="provisioning/provisioning-2026.1.yaml",
         checks=(audit.entitlement_without_subscription, audit.duplicate_entitlement),
     ),
     Registered(
-        "support", Support, extras=_support, checks=(audit.onboarding_case_for_cancelled_order,)
+        "support",
+        Support,
+        extras=_support,
+        document="support/support-2026.1.yaml",
+        checks=(audit.onboarding_case_for_cancelled_order,),
     ),
     Registered(
         "oms",

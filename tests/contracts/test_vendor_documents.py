@@ -26,13 +26,7 @@ from sim.vendors import REGISTRY
 from sim.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = {
-    "crm": "crm/crm-2026.1.yaml",
-    "erp": "erp/erp-2026.1.yaml",  # 2026.2 is the vendor's next version: the gate's case
-    "billing": "billing/billing-2026.1.yaml",
-    "provisioning": "provisioning/provisioning-2026.1.yaml",
-    "support": "support/support-2026.1.yaml",
-}
+DOCUMENTS = {entry.name: entry.document for entry in REGISTRY if entry.document}
 MODELS = {entry.name: entry.model for entry in REGISTRY if not entry.own}
 RUNS = (
     ("provisioning_outage.yaml", None),

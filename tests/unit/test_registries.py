@@ -3,6 +3,8 @@ a system registered once is configured, built and audited."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import orchestrator.workflows as workflows
@@ -90,3 +92,11 @@ def test_the_scenario_world_and_audit_come_from_the_one_registry() -> None:
     audit = world.result()["metrics"]["audit"]
     assert list(audit) == list(CHECKS)
     assert set(CHECKS) == {check.__name__ for entry in REGISTRY for check in entry.checks}
+
+
+def test_every_vendor_names_the_document_its_model_implements() -> None:
+    root = Path(__file__).resolve().parents[2] / "contracts" / "vendors"
+    for entry in REGISTRY:
+        if not entry.own:
+            assert entry.document is not None, entry.name
+            assert (root / entry.document).is_file(), entry.document
