@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from contracts.openapi import OpenAPIDocument
 
@@ -90,13 +90,17 @@ class Route(NamedTuple):
 
 
 class Routes:
-    """Every route of one vendor document, by operation and by request.
+    """Every route of one vendor document, by operation and by request (paths
+    relative to ``base_path``).
 
     Args:
         document: The vendor's OpenAPI document.
     """
 
     def __init__(self, document: OpenAPIDocument) -> None:
+        servers = document.data.get("servers") or [{"url": "/"}]
+        self.base_path = urlsplit(str(servers[0].get("url", "/"))).path.rstrip("/")
+        """The path of the document's first server: where the routes start."""
         self.by_operation: dict[str, Route] = {}
         for (template, method), operation in document.operations.items():
             op_id = operation.operation_id

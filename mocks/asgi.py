@@ -27,6 +27,9 @@ Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
+States = Callable[[str, str, Mapping[str, Any]], VendorMock]
+"""A Pact provider-state handler: ``(system, state, params)`` -> a fresh vendor mock."""
+
 LOST_HOLD = 300.0
 """Real seconds a lost answer holds the connection, at most, before closing it."""
 
@@ -38,6 +41,9 @@ class MockApp:
         mocks: The vendor mocks, by system name.
         clock: The mocks' clock (its time scale turns mock latency into real waits).
         by_port: Local port -> system, when one server listens on several ports.
+        states: Sets up a Pact provider state: ``(system, state, params)`` -> the
+            vendor mock to answer from now on (``POST /_pact/state``); None: no
+            state-change endpoint.
     """
 
     def __init__(
@@ -45,10 +51,12 @@ class MockApp:
         mocks: Mapping[str, VendorMock],
         clock: Clock,
         by_port: Mapping[int, str] | None = None,
+        states: States | None = None,
     ) -> None:
         self.mocks = dict(mocks)
         self.clock = clock
         self.by_port = dict(by_port or {})
+        self.states = states
         self.scale = clock.time_scale if isinstance(clock, WallClock) else None
 
     def vendor_for(self, scope: Scope) -> VendorMock | None:
@@ -71,6 +79,9 @@ class MockApp:
             return
         body = await _read(receive)
         path: str = scope["path"]
+        if path == "/_pact/state" and self.states is not None:
+            await self._state(mock, body, send)
+            return
         if path.startswith("/_mock/"):
             await self._own(mock, path, send)
             return
@@ -90,6 +101,20 @@ class MockApp:
     async def _wait(self, latency: float) -> None:
         if self.scale is not None and latency > 0:
             await asyncio.sleep(latency / self.scale)
+
+    async def _state(self, mock: VendorMock, body: bytes, send: Send) -> None:
+        """Pact's state change: ``{"state", "params", "action"}``; setup replaces the
+        vendor's model by the one the state describes."""
+        assert self.states is not None
+        try:
+            change = json.loads(body or b"{}")
+            if change.get("action", "setup") == "setup":
+                params = change.get("params") or {}
+                self.mocks[mock.name] = self.states(mock.name, str(change.get("state")), params)
+        except (ValueError, KeyError, TypeError) as exc:
+            await _respond(send, 400, {"code": "INVALID_STATE", "message": str(exc)})
+            return
+        await _respond(send, 200, {})
 
     async def _own(self, mock: VendorMock, path: str, send: Send) -> None:
         if path == "/_mock/health":

@@ -41,9 +41,8 @@ def default_urls(port_base: int) -> dict[str, str]:
     """Where ``mocks serve --port-base`` puts each vendor."""
     found = {}
     for n, system in enumerate(VENDORS, 1):
-        servers = load_document(document_path(system)).data.get("servers") or [{"url": ""}]
-        path = urlsplit(str(servers[0]["url"])).path.rstrip("/")
-        found[system] = f"http://{HOST}:{port_base + n}{path}"
+        base = Routes(load_document(document_path(system))).base_path
+        found[system] = f"http://{HOST}:{port_base + n}{base}"
     return found
 
 

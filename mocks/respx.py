@@ -23,6 +23,7 @@ import respx
 from mocks.clock import Clock, ManualClock
 from mocks.shop import open_vendors
 from mocks.vendor import VendorMock
+from sim.faults import ScriptedFault
 from sim.scenario import VENDORS, Scenario
 
 __all__ = ["VendorRouter", "vendor_router"]
@@ -49,6 +50,7 @@ def vendor_router(
     base_urls: Mapping[str, str] | None = None,
     clock: Clock | None = None,
     seed: int | None = None,
+    script: Mapping[str, Mapping[int, ScriptedFault]] | None = None,
 ) -> Iterator[VendorRouter]:
     """Answer httpx requests to ``systems`` (all five by default) from vendor mocks.
 
@@ -58,12 +60,13 @@ def vendor_router(
         base_urls: System -> base URL; by default each document's first server.
         clock: The mocks' clock; a ``ManualClock`` at 0 by default.
         seed: The seed (the scenario's by default).
+        script: System -> (request number -> fault), as in the simulator.
 
     Raises:
         KeyError: A system with no document.
     """
     clock = clock or ManualClock()
-    mocks = open_vendors(scenario, clock, seed, systems or VENDORS)
+    mocks = open_vendors(scenario, clock, seed, systems or VENDORS, script=script)
     router = VendorRouter(assert_all_called=False, assert_all_mocked=True)
     router.mocks, router.clock, router.base_urls = mocks, clock, {}
     for system, mock in mocks.items():

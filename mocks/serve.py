@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from mocks.asgi import MockApp
+from mocks.asgi import MockApp, States
 from mocks.clock import Clock
 from mocks.vendor import VendorMock
 
@@ -70,10 +70,13 @@ def base_urls(
 
 
 def _server(
-    mocks: Mapping[str, VendorMock], clock: Clock, sockets: Mapping[str, socket.socket]
+    mocks: Mapping[str, VendorMock],
+    clock: Clock,
+    sockets: Mapping[str, socket.socket],
+    states: States | None = None,
 ) -> uvicorn.Server:
     by_port = {sock.getsockname()[1]: system for system, sock in sockets.items()}
-    app = MockApp(mocks, clock, by_port)
+    app = MockApp(mocks, clock, by_port, states)
     config = uvicorn.Config(app, lifespan="off", log_level="warning", access_log=False)
     return uvicorn.Server(config)
 
@@ -88,7 +91,10 @@ def serve(
 
 @contextmanager
 def serving(
-    mocks: Mapping[str, VendorMock], clock: Clock, ports: Mapping[str, int] | None = None
+    mocks: Mapping[str, VendorMock],
+    clock: Clock,
+    ports: Mapping[str, int] | None = None,
+    states: States | None = None,
 ) -> Iterator[dict[str, str]]:
     """Serve in a background thread while the block runs; yields the base URLs.
 
@@ -96,9 +102,10 @@ def serving(
         mocks: The vendor mocks.
         clock: Their clock.
         ports: Vendor -> port; free ports by default.
+        states: A Pact provider-state handler (``POST /_pact/state``), if any.
     """
     sockets = listen(ports or dict.fromkeys(mocks, 0))
-    server = _server(mocks, clock, sockets)
+    server = _server(mocks, clock, sockets, states)
     thread = threading.Thread(
         target=lambda: asyncio.run(server.serve(sockets=list(sockets.values()))),
         name="mocks",

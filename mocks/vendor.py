@@ -20,7 +20,6 @@ import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from contracts.binding import CORRELATION_ID, IDEMPOTENCY_KEY
 from contracts.conformance import Conformance
@@ -79,8 +78,7 @@ class VendorMock:
         self.conformance = conformance
         self.routes = conformance.routes
         self.validate_responses = validate_responses
-        servers = conformance.document.data.get("servers") or [{"url": "/"}]
-        self.base_path = urlsplit(str(servers[0].get("url", "/"))).path.rstrip("/")
+        self.base_path = conformance.routes.base_path
         self.requests = 0
         self.webhooks: list[dict[str, Any]] = []
 
