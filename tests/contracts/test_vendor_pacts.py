@@ -105,3 +105,18 @@ def test_a_model_that_renames_a_field_fails_verification(
     assert report.exit_code != 0
     failed = {c.name.split(" (given")[0] for c in report.cases if c.findings}
     assert "createSubscription answering 201" in failed
+
+
+def test_the_gate_passes_each_vendors_document_and_fails_billings_next_version() -> None:
+    from contracts.gate import run_gate
+    from contracts.loader import load_document
+
+    interactions = load_pacts([COMMITTED])
+    for system in SYSTEMS:
+        report = run_gate(load_document(document_path(system)), interactions, system)
+        assert report.exit_code == 0, system
+    renamed = ROOT / "contracts" / "vendors" / "billing" / "billing-2026.2.yaml"
+    report = run_gate(load_document(renamed), interactions, "billing")
+    assert report.exit_code == 1
+    failed = {c.name.split(" (given")[0] for c in report.cases if c.fails(report.fail_on)}
+    assert "createSubscription answering 201" in failed
