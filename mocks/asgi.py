@@ -14,18 +14,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
+from live.asgi import Receive, Scope, Send, lifespan, read_body, respond
 from mocks.clock import Clock, WallClock
 from mocks.vendor import VendorMock
 
 __all__ = ["LOST_HOLD", "MockApp"]
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 States = Callable[[str, str, Mapping[str, Any]], VendorMock]
 """A Pact provider-state handler: ``(system, state, params)`` -> a fresh vendor mock."""
@@ -69,15 +67,15 @@ class MockApp:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
         mock = self.vendor_for(scope)
         if mock is None:
-            await _respond(send, 404, {"code": "NOT_FOUND", "message": "no vendor on this port"})
+            await respond(send, 404, {"code": "NOT_FOUND", "message": "no vendor on this port"})
             return
-        body = await _read(receive)
+        body = await read_body(receive)
         path: str = scope["path"]
         if path == "/_pact/state" and self.states is not None:
             await self._state(mock, body, send)
@@ -96,7 +94,7 @@ class MockApp:
         if answer.lost:
             await _hold(receive)  # the work is done; the answer never leaves
             return
-        await _respond(send, answer.status, answer.body, answer.headers)
+        await respond(send, answer.status, answer.body, answer.headers)
 
     async def _wait(self, latency: float) -> None:
         if self.scale is not None and latency > 0:
@@ -112,30 +110,18 @@ class MockApp:
                 params = change.get("params") or {}
                 self.mocks[mock.name] = self.states(mock.name, str(change.get("state")), params)
         except (ValueError, KeyError, TypeError) as exc:
-            await _respond(send, 400, {"code": "INVALID_STATE", "message": str(exc)})
+            await respond(send, 400, {"code": "INVALID_STATE", "message": str(exc)})
             return
-        await _respond(send, 200, {})
+        await respond(send, 200, {})
 
     async def _own(self, mock: VendorMock, path: str, send: Send) -> None:
         if path == "/_mock/health":
-            await _respond(send, 200, {"vendor": mock.name, "requests": mock.requests})
+            await respond(send, 200, {"vendor": mock.name, "requests": mock.requests})
         elif path == "/_mock/webhooks":
             sent, mock.webhooks = mock.webhooks, []
-            await _respond(send, 200, {"webhooks": sent})
+            await respond(send, 200, {"webhooks": sent})
         else:
-            await _respond(send, 404, {"code": "NOT_FOUND", "message": f"no mock page {path}"})
-
-
-async def _read(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
+            await respond(send, 404, {"code": "NOT_FOUND", "message": f"no mock page {path}"})
 
 
 async def _hold(receive: Receive) -> None:
@@ -146,23 +132,3 @@ async def _hold(receive: Receive) -> None:
                 pass
     except TimeoutError:
         pass
-
-
-async def _respond(
-    send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None
-) -> None:
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-    head += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
-    await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": raw})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -152,3 +152,44 @@ def live(
         fail(str(exc))
     for line in summary:
         out.print(line, highlight=False, soft_wrap=True)
+
+
+api_app: typer.Typer = typer.Typer(
+    help="The orchestrator's domain API (contracts/orchestrator/), over the live runtime.",
+    no_args_is_help=True,
+)
+
+
+@api_app.command("serve")
+def serve_api(
+    scenario: Annotated[
+        Path, typer.Argument(help="Scenario whose vendors the API works against.")
+    ] = Path("scenarios/b2b_saas_quote_to_cash.yaml"),
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0: a free one.")
+    ] = PORT_BASE,
+    time_scale: Annotated[
+        float,
+        typer.Option(
+            "--time-scale", min=0.001, max=1e6, help="The vendors' and runtime's time scale."
+        ),
+    ] = 1.0,
+    seed: SeedOpt = None,
+) -> None:
+    """Serve the domain API on 127.0.0.1, its vendors mocked in this process.
+
+    createCustomerAccount, submitOrder, getInvoiceStatus, updateSubscription and
+    synchronizeEntitlement run the orchestrator's workflows over HTTP against the
+    scenario's vendor mocks; GET /openapi.json is the API's document.
+    """
+    from mocks.live_run import serve_domain_api
+    from mocks.serve import PortBusy
+
+    loaded = _scenario(Path(scenario))
+    try:
+        serve_domain_api(
+            loaded, seed, port, time_scale, lambda url: out.print(url, highlight=False)
+        )
+    except PortBusy as exc:
+        fail(str(exc))
+    err.print("stopped", highlight=False)

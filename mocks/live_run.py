@@ -13,6 +13,7 @@ import asyncio
 import itertools
 import socket
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from urllib.parse import urlsplit
 
@@ -34,7 +35,12 @@ from sim.scenario import VENDORS, Scenario
 from sim.workload import deals
 from sim.world import World
 
-__all__ = ["default_urls", "run_live"]
+__all__ = ["API_DOCUMENT", "default_urls", "run_live", "serve_domain_api"]
+
+API_DOCUMENT = (
+    document_path("crm").parents[1].parent / "orchestrator" / "orchestrator-api-2026.1.yaml"
+)
+"""The domain API's own document."""
 
 
 def default_urls(port_base: int) -> dict[str, str]:
@@ -133,3 +139,39 @@ async def _run(
     finally:
         await runtime.close()
     return recorder, runtime
+
+
+def serve_domain_api(
+    scenario: Scenario,
+    seed: int | None,
+    port: int,
+    time_scale: float,
+    announce: Callable[[str], None],
+) -> None:
+    """Serve the domain API on 127.0.0.1:``port`` until Ctrl-C, the vendors mocked here.
+
+    Raises:
+        PortBusy: The port is taken.
+    """
+    import contextlib
+
+    import uvicorn
+
+    from contracts.conformance import Conformance
+    from live.api import DomainApi, PlanPrice
+    from mocks.serve import listen
+
+    clock = WallClock(time_scale)
+    sockets = listen({"api": port})
+    with serving(open_vendors(scenario, clock, seed), clock) as urls:
+        routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
+        runtime = LiveRuntime(urls, routes, time_scale)
+        plans = {
+            plan.name: PlanPrice(plan.sku, plan.unit_price) for plan in scenario.workload.plans
+        }
+        document = Conformance.load(API_DOCUMENT)
+        app = DomainApi(runtime, Client(scenario.build_policy()), plans, document)
+        announce(f"api           http://{HOST}:{sockets['api'].getsockname()[1]}")
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then re-raises
+            asyncio.run(server.serve(sockets=[sockets["api"]]))

@@ -96,3 +96,28 @@ def test_an_unknown_vendor_or_a_bad_scenario_is_exit_2(tmp_path: Path) -> None:
     )
     assert scenario.returncode == 2 and "workload.arrivals_per_hour" in scenario.stderr
     assert "Traceback" not in vendor.stderr + scenario.stderr
+
+
+def test_api_serve_answers_the_domain_operations_and_stops_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from sim.cli import main; main()", "api", "serve", str(SCENARIO)]
+        + ["--port", "0", "--time-scale", "100"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        name, url = process.stdout.readline().split()
+        assert name == "api" and url.startswith("http://127.0.0.1:")
+        ready(f"{url}/openapi.json")
+        order = {"accountId": "ACC-000001", "plan": "pro", "seats": 3}
+        placed = httpx.post(f"{url}/orders", json=order, timeout=30)
+        assert placed.status_code == 201 and placed.json()["outcome"] == "completed"
+        invoice = httpx.get(f"{url}/orders/{placed.json()['dealId']}/invoice", timeout=30)
+        assert invoice.json()["status"] == "open"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr

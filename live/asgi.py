@@ -1,0 +1,52 @@
+"""JSON over ASGI: the few lines the domain API and the vendor mocks both need.
+
+Reading a request's whole body, answering with a JSON body, and the lifespan
+handshake a server (uvicorn, Starlette's test client) begins with.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+__all__ = ["Receive", "Scope", "Send", "lifespan", "read_body", "respond"]
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The request's body, all of it (empty if the caller hung up first)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def respond(
+    send: Send, status: int, body: Any, headers: Mapping[str, str] | None = None
+) -> None:
+    """Answer with ``body`` as JSON."""
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    head = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
+    head += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": head})
+    await send({"type": "http.response.body", "body": raw})
+
+
+async def lifespan(receive: Receive, send: Send) -> None:
+    """Say yes to the server's start-up and shut-down."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
