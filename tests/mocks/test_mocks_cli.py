@@ -100,8 +100,7 @@ def test_an_unknown_vendor_or_a_bad_scenario_is_exit_2(tmp_path: Path) -> None:
 
 def test_api_serve_answers_the_domain_operations_and_stops_on_ctrl_c() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-c", "from sim.cli import main; main()", "api", "serve", str(SCENARIO)]
-        + ["--port", "0", "--time-scale", "100"],
+        [*COMMAND[:3], "api", "serve", str(SCENARIO), "--port", "0", "--time-scale", "100"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
