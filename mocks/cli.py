@@ -17,6 +17,17 @@ mocks_app: typer.Typer = typer.Typer(
     no_args_is_help=True,
 )
 
+TimeScaleOpt = Annotated[
+    float,
+    typer.Option(
+        "--time-scale",
+        min=0.001,
+        max=1e6,
+        help="Mock and runtime seconds per real second: 10 runs latency, outages, "
+        "timeouts and clockwork ten times as fast (use the same for mocks and live).",
+    ),
+]
+
 PORT_BASE = 8400
 """Vendor n (in registry order: crm, erp, billing, provisioning, support) listens on
 ``port base + n``."""
@@ -34,16 +45,7 @@ def serve(
             help="The first vendor listens on this + 1, the next on + 2, ...; 0: free ports.",
         ),
     ] = PORT_BASE,
-    time_scale: Annotated[
-        float,
-        typer.Option(
-            "--time-scale",
-            min=0.001,
-            max=1e6,
-            help="Mock seconds per real second: 10 runs latency, outages and clockwork "
-            "ten times as fast.",
-        ),
-    ] = 1.0,
+    time_scale: TimeScaleOpt = 1.0,
     vendors: Annotated[
         str | None,
         typer.Option("--vendors", help="Comma-separated vendors to serve (default: all five)."),
@@ -115,15 +117,7 @@ def live(
             help="Serve the scenario's mocks in this process, on free ports, for the run.",
         ),
     ] = False,
-    time_scale: Annotated[
-        float,
-        typer.Option(
-            "--time-scale",
-            min=0.001,
-            max=1e6,
-            help="Runtime seconds per real second; the mocks' --time-scale.",
-        ),
-    ] = 1.0,
+    time_scale: TimeScaleOpt = 1.0,
     seed: SeedOpt = None,
 ) -> None:
     """Run the orchestrator over real HTTP against the mocks: deals close in real time.
@@ -168,12 +162,7 @@ def serve_api(
     port: Annotated[
         int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1; 0: a free one.")
     ] = PORT_BASE,
-    time_scale: Annotated[
-        float,
-        typer.Option(
-            "--time-scale", min=0.001, max=1e6, help="The vendors' and runtime's time scale."
-        ),
-    ] = 1.0,
+    time_scale: TimeScaleOpt = 1.0,
     seed: SeedOpt = None,
 ) -> None:
     """Serve the domain API on 127.0.0.1, its vendors mocked in this process.

@@ -183,25 +183,21 @@ class MasterData:
             "sku": price["sku"],
             "currency": price["currency"],
             "unitPrice": price["unitPrice"],
-            "source": source,
-            "sourceVersion": price["version"],
-            "ifNewer": if_newer and self.client.policy.ordering,
         }
-        if restore:
-            params["restore"] = True
-        try:
-            yield from self.client.call(
-                wf,
-                f"set-price:{system}",
-                system,
-                "setPrice",
-                params,
-                write=False,
-                correlation=f"{price['sku']}:{price['currency']}",
-            )
-        except Conflict as exc:
-            if exc.code != "STALE_VERSION":
-                raise  # a newer price is there already: nothing to do
+        entry = f"{price['sku']}:{price['currency']}"
+        step = f"set-price:{system}"
+        yield from self._versioned(
+            wf,
+            step,
+            system,
+            "setPrice",
+            params,
+            entry,
+            price["version"],
+            source,
+            if_newer,
+            restore=restore,
+        )
 
     def _merge(
         self, wf: str, change: Mapping[str, Any], systems: tuple[str, ...] = ("erp", "billing")
@@ -257,28 +253,62 @@ class MasterData:
         Returns:
             Whether ``system`` took it (via ``yield from``).
         """
-        ordering = if_newer and self.client.policy.ordering
         params = {
             "externalId": value["externalId"],
             "field": value["field"],
             "value": value["value"],
-            "source": source,
-            "sourceVersion": value["version"],
-            "ifNewer": ordering,
         }
-        if restore:
-            params["restore"] = True
-        if unedited:
-            params["ifUnedited"] = True
-        try:
-            yield from self.client.call(
+        step = f"write:{system}:{value['field']}"
+        return (
+            yield from self._versioned(
                 wf,
-                f"write:{system}:{value['field']}",
+                step,
                 system,
                 "setCustomerField",
                 params,
-                write=False,
-                correlation=value["externalId"],
+                value["externalId"],
+                value["version"],
+                source,
+                if_newer,
+                restore=restore,
+                unedited=unedited,
+            )
+        )
+
+    def _versioned(
+        self,
+        wf: str,
+        step: str,
+        system: str,
+        operation: str,
+        params: Mapping[str, Any],
+        correlation: str,
+        version: int,
+        source: str,
+        if_newer: bool,
+        restore: bool = False,
+        unedited: bool = False,
+    ) -> Workflow:
+        """A write that carries its source's version (no idempotency key: the version
+        makes it idempotent); a newer value already there, or no such record yet, is
+        no failure.
+
+        Returns:
+            Whether ``system`` took it (via ``yield from``).
+        """
+        body = {
+            **params,
+            "source": source,
+            "sourceVersion": version,
+            "ifNewer": if_newer and self.client.policy.ordering,
+        }
+        if restore:
+            body["restore"] = True
+        if unedited:
+            body["ifUnedited"] = True
+        try:
+            yield from self.client.call(
+                wf, step, system, operation, body, write=False, correlation=correlation
             )
         except Conflict as exc:
             if exc.code != "STALE_VERSION":

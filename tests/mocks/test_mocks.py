@@ -24,7 +24,7 @@ from mocks.respx import vendor_router
 from mocks.serve import serving
 from mocks.shop import open_vendors
 from mocks.vendor import document_path
-from tests.support import quiet_scenario
+from tests.support import customer_params, quiet_scenario
 
 FAST = {"latency": "1ms"}
 
@@ -42,13 +42,7 @@ def served() -> Iterator[dict[str, str]]:
 
 
 def customer(external: str = "ACC-000001") -> dict[str, Any]:
-    return {
-        "externalId": external,
-        "companyName": "Acme",
-        "email": "billing@acme.example.com",
-        "currency": "USD",
-        "crmAccountId": external,
-    }
+    return customer_params(external)
 
 
 def test_each_vendor_answers_at_its_documents_base_url(served: dict[str, str]) -> None:
