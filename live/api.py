@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.conformance import Conformance
-from live.asgi import Receive, Scope, Send, lifespan, read_body, respond
+from live.asgi import Receive, Scope, Send, is_request, read_body, respond
 from live.runtime import LiveRuntime
 from orchestrator.client import Client
 from orchestrator.deal import Deal, Line
@@ -102,10 +102,7 @@ class DomainApi:
             self.endings[str(workflow)] = self.outcomes[effect.topic]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        if not await is_request(scope, receive, send):
             return
         body = await read_body(receive)
         if scope["method"] == "GET" and scope["path"] == "/openapi.json":

@@ -10,7 +10,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-__all__ = ["Receive", "Scope", "Send", "lifespan", "read_body", "respond"]
+__all__ = ["Receive", "Scope", "Send", "is_request", "lifespan", "read_body", "respond"]
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -50,3 +50,11 @@ async def lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
+
+
+async def is_request(scope: Scope, receive: Receive, send: Send) -> bool:
+    """Whether ``scope`` is an HTTP request; a lifespan scope is answered here."""
+    if scope["type"] == "lifespan":
+        await lifespan(receive, send)
+        return False
+    return bool(scope["type"] == "http")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
-from live.asgi import Receive, Scope, Send, lifespan, read_body, respond
+from live.asgi import Receive, Scope, Send, is_request, read_body, respond
 from mocks.clock import Clock, WallClock
 from mocks.vendor import VendorMock
 
@@ -66,10 +66,7 @@ class MockApp:
         return self.mocks.get(system) if system else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await lifespan(receive, send)
-            return
-        if scope["type"] != "http":
+        if not await is_request(scope, receive, send):
             return
         mock = self.vendor_for(scope)
         if mock is None:
