@@ -1,12 +1,14 @@
 """The input of the lifecycle: a deal that sales just closed in the CRM.
 
 Deals are named tuples, like effects: immutable values, cheap to make by the
-ten thousand.
+ten thousand. In an event a deal travels as plain JSON (``as_json``, ``from_json``):
+events cross process boundaries in the live runtime, an outbox table, a pact.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 __all__ = ["Deal", "Line"]
 
@@ -48,3 +50,27 @@ class Deal(NamedTuple):
     def seats(self) -> int:
         """Seats to provision: the quantity of the first line."""
         return self.lines[0].quantity
+
+    def as_json(self) -> dict[str, Any]:
+        """The deal as an event carries it."""
+        return {
+            "id": self.id,
+            "accountId": self.account_id,
+            "currency": self.currency,
+            "plan": self.plan,
+            "lines": [
+                {"sku": line.sku, "quantity": line.quantity, "unitPrice": line.unit_price}
+                for line in self.lines
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Deal:
+        """The deal an event carried (see ``as_json``)."""
+        lines = tuple(
+            Line(str(line["sku"]), int(line["quantity"]), float(line["unitPrice"]))
+            for line in data["lines"]
+        )
+        return cls(
+            str(data["id"]), str(data["accountId"]), str(data["currency"]), str(data["plan"]), lines
+        )

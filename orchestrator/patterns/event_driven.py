@@ -55,7 +55,7 @@ UNDO: Final = "fulfilment.undo"
 """Carries ``{"remaining": [steps to undo, latest first], ...}`` back along the chain."""
 
 Payload = dict[str, Any]
-Params = Callable[[Payload], Mapping[str, Any]]
+Params = Callable[[Payload, Deal], Mapping[str, Any]]
 
 
 class _Step:
@@ -81,8 +81,7 @@ class _Step:
 
 
 def _deal(payload: Payload) -> Deal:
-    deal: Deal = payload["deal"]
-    return deal
+    return Deal.from_json(payload["deal"])
 
 
 STEPS = (
@@ -92,13 +91,13 @@ STEPS = (
         "createSalesOrder",
         DEAL_CLOSED,
         ORDER_ACCEPTED,
-        lambda p: {
+        lambda p, d: {
             "customerId": p["customerId"],
-            "externalId": _deal(p).id,
-            "currency": _deal(p).currency,
+            "externalId": d.id,
+            "currency": d.currency,
             "lines": [
                 {"sku": line.sku, "quantity": line.quantity, "unitPrice": line.unit_price}
-                for line in _deal(p).lines
+                for line in d.lines
             ],
         },
         cancel_order,
@@ -109,21 +108,21 @@ STEPS = (
         "createSubscription",
         ORDER_ACCEPTED,
         SUBSCRIPTION_CREATED,
-        lambda p: {
+        lambda p, d: {
             "customer": {
                 "externalId": p["account"]["id"],
                 "name": p["account"]["name"],
                 "email": p["account"]["email"],
                 "erpCustomerId": p["customerId"],
             },
-            "plan": _deal(p).plan,
-            "sku": _deal(p).lines[0].sku,
-            "quantity": _deal(p).seats,
-            "unitPrice": _deal(p).lines[0].unit_price,
-            "currency": _deal(p).currency,
-            "amount": _deal(p).total,
+            "plan": d.plan,
+            "sku": d.lines[0].sku,
+            "quantity": d.seats,
+            "unitPrice": d.lines[0].unit_price,
+            "currency": d.currency,
+            "amount": d.total,
             "salesOrderId": p["order"]["id"],
-            "dealId": _deal(p).id,
+            "dealId": d.id,
         },
         cancel_subscription,
     ),
@@ -133,12 +132,12 @@ STEPS = (
         "createEntitlement",
         SUBSCRIPTION_CREATED,
         ENTITLEMENT_CREATED,
-        lambda p: {
+        lambda p, d: {
             "accountId": p["account"]["id"],
             "subscriptionId": p["subscription"]["id"],
-            "plan": _deal(p).plan,
-            "seats": _deal(p).seats,
-            "dealId": _deal(p).id,
+            "plan": d.plan,
+            "seats": d.seats,
+            "dealId": d.id,
         },
         revoke_entitlement,
     ),
@@ -148,12 +147,12 @@ STEPS = (
         "createCase",
         ENTITLEMENT_CREATED,
         ONBOARDING_OPENED,
-        lambda p: {
+        lambda p, d: {
             "accountId": p["account"]["id"],
             "type": "onboarding",
-            "subject": f"Onboard {p['account']['name']} ({_deal(p).plan})",
+            "subject": f"Onboard {p['account']['name']} ({d.plan})",
             "salesOrderId": p["order"]["id"],
-            "dealId": _deal(p).id,
+            "dealId": d.id,
         },
         close_case,
     ),
@@ -163,10 +162,10 @@ STEPS = (
         "createInvoice",
         ONBOARDING_OPENED,
         ORDER_LIVE,
-        lambda p: {
+        lambda p, d: {
             "salesOrderId": p["order"]["id"],
-            "amount": _deal(p).total,
-            "currency": _deal(p).currency,
+            "amount": d.total,
+            "currency": d.currency,
         },
         void_invoice,
     ),
@@ -193,7 +192,8 @@ class EventDriven:
             topic = ORDER_REJECTED if isinstance(exc, Rejected) else ORDER_FAILED
             yield from client.publish(topic, deal.id, {"reason": str(exc)})
             return
-        yield from client.publish(DEAL_CLOSED, deal.id, {"deal": deal, "account": account})
+        event = {"deal": deal.as_json(), "account": account}
+        yield from client.publish(DEAL_CLOSED, deal.id, event)
 
     def subscriptions(self) -> list[Subscription]:
         """Each adapter's cue, and every adapter on the undo topic."""
@@ -231,7 +231,7 @@ class EventDriven:
                     step.step,
                     step.system,
                     step.operation,
-                    step.params(payload),
+                    step.params(payload, deal),
                     correlation=deal.id,
                 )
             except Retryable:

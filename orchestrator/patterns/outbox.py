@@ -74,7 +74,7 @@ class Outbox:
         saga = order_saga(client, deal.id)
         try:
             account = yield from validate_account(client, deal)
-            event = {"deal": deal, "account": account}
+            event = {"deal": deal.as_json(), "account": account}
             outbox = [{"topic": ORDER_COMMITTED, "key": deal.id, "payload": event}]
             committed = yield from client.call(
                 saga.workflow_id,
@@ -163,7 +163,7 @@ class Outbox:
             Retryable: The ERP stayed down; the broker redelivers later.
         """
         client = self.client
-        deal: Deal = message.payload["deal"]
+        deal = Deal.from_json(message.payload["deal"])
         account: Mapping[str, Any] = message.payload["account"]
         saga = order_saga(client, deal.id)
         try:

@@ -259,7 +259,7 @@ def commitment_payload(done: Commitment) -> dict[str, Any]:
     """The ``order.accepted`` event body: enough to fulfil without re-reading."""
     deal = done.deal
     return {
-        "deal": deal,
+        "deal": deal.as_json(),
         "account": done.account,
         "customerId": done.customer_id,
         "orderId": done.order_id,
@@ -269,5 +269,8 @@ def commitment_payload(done: Commitment) -> dict[str, Any]:
 def restore(payload: Mapping[str, Any]) -> Commitment:
     """Rebuild the ``Commitment`` carried by an ``order.accepted`` event."""
     return Commitment(
-        payload["deal"], payload["account"], payload["customerId"], payload["orderId"]
+        Deal.from_json(payload["deal"]),
+        payload["account"],
+        payload["customerId"],
+        payload["orderId"],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ def outbox(**settings: Any) -> Any:
 
 
 def committed(payload: dict[str, Any] | None = None) -> Message:
-    body = payload or {"deal": DEAL, "account": ACCOUNT, "committedAt": 1.0}
+    body = payload or {"deal": DEAL.as_json(), "account": ACCOUNT, "committedAt": 1.0}
     return Message(ORDER_COMMITTED, DEAL.id, body, 1, "order.committed#1")
 
 
@@ -45,7 +46,8 @@ def test_outbox_commits_locally_with_its_event_and_never_calls_the_erp() -> None
     plan.run(outbox().close(DEAL))
     assert plan.operations() == ["crm.getAccount", "oms.commitOrder"]
     (entry,) = plan.calls[1].params["outbox"]
-    assert entry["topic"] == ORDER_COMMITTED and entry["payload"]["deal"] == DEAL
+    assert entry["topic"] == ORDER_COMMITTED and entry["payload"]["deal"] == DEAL.as_json()
+    assert json.loads(json.dumps(entry["payload"])) == entry["payload"]  # JSON, for a table
     assert plan.published == []  # the relay publishes, not the deal's workflow
 
 
@@ -136,7 +138,7 @@ def test_a_refused_step_sends_the_undo_card_back_along_the_chain() -> None:
     pattern = choreography()
     handlers = {s.group: s.handler for s in pattern.subscriptions()}
     payload: dict[str, Any] = {
-        "deal": DEAL,
+        "deal": DEAL.as_json(),
         "account": ACCOUNT,
         "customerId": "CUS-1",
         "order": {"id": "SO-1"},
