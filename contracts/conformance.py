@@ -75,6 +75,8 @@ class Conformance:
                         problems.append(f"{operation}: query parameter {name} is required")
                     continue
                 value = route.params({}, {name: request.query[name]}, None)[name]
+            elif where == "header" and name.lower() == IDEMPOTENCY_KEY.lower() and key is not None:
+                value = key
             else:
                 continue
             problems += self._errors(operation, f"{where} {name}", _schema(param), value, "write")

@@ -14,18 +14,17 @@ would keep it in its own table.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from contracts.conformance import Conformance
-from live.asgi import Receive, Scope, Send, is_request, read_body, respond
+from live.asgi import Receive, Scope, Send, clip, is_request, parse_json, read_body, respond
 from live.runtime import LiveRuntime
 from orchestrator.client import Client
 from orchestrator.deal import Deal, Line
 from orchestrator.effects import Publish, Workflow
-from orchestrator.errors import CallError, Rejected, Retryable
+from orchestrator.errors import CallError, Conflict, Rejected, Retryable
 from orchestrator.workflows.amendment import DECLARED as AMENDMENTS
 from orchestrator.workflows.amendment import Amendment, amend, sync_seats
 from orchestrator.workflows.quote_to_cash import (
@@ -120,7 +119,7 @@ class DomainApi:
             return
         route, values = found
         try:
-            payload = json.loads(body) if body else None
+            payload = parse_json(body) if body else None
         except ValueError as exc:
             await respond(send, 400, _error("INVALID_JSON", f"the body is not JSON: {exc}"))
             return
@@ -144,6 +143,8 @@ class DomainApi:
             return await self.runtime.run(workflow)
         except Retryable as exc:
             raise Refused(503, "VENDOR_UNAVAILABLE", str(exc)) from exc
+        except Conflict as exc:
+            raise Refused(409, exc.code or "CONFLICT", str(exc)) from exc
         except Rejected as exc:
             status = 404 if exc.status == 404 else 422
             raise Refused(status, exc.code or "REJECTED", str(exc)) from exc
@@ -195,7 +196,8 @@ class DomainApi:
             except CallError as exc:
                 if isinstance(exc, Rejected) and exc.status == 404 and not saga.done:
                     del self.placed[deal_id]
-                    raise Refused(404, exc.code or "NOT_FOUND", str(exc)) from exc
+                    why = f"accountId: no CRM account {params['accountId']} ({exc})"
+                    raise Refused(404, exc.code or "NOT_FOUND", why) from exc
                 topic, payload = yield from settle(saga, deal_id, exc, announce=False)
                 outcome = self.outcomes[topic]
                 # A business "no" is the caller's to fix; anything else, the vendors'.
@@ -276,4 +278,4 @@ class DomainApi:
 
 
 def _error(code: str, message: str) -> dict[str, str]:
-    return {"code": code, "message": message}
+    return {"code": code, "message": clip(message)}

@@ -10,7 +10,20 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-__all__ = ["Receive", "Scope", "Send", "is_request", "lifespan", "read_body", "respond"]
+__all__ = [
+    "Receive",
+    "Scope",
+    "Send",
+    "clip",
+    "is_request",
+    "lifespan",
+    "parse_json",
+    "read_body",
+    "respond",
+]
+
+MESSAGE_LIMIT = 500
+"""Characters of an error message at most: a 5 MB bad value is not echoed back."""
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -58,3 +71,32 @@ async def is_request(scope: Scope, receive: Receive, send: Send) -> bool:
         await lifespan(receive, send)
         return False
     return bool(scope["type"] == "http")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON (RFC 8259 has no NaN or Infinity)")
+
+
+def parse_json(body: bytes) -> Any:
+    """The body as strict JSON.
+
+    Raises:
+        ValueError: Not JSON, ``NaN``/``Infinity``, nested too deep, or a number
+            too long; the message says which, briefly.
+    """
+    try:
+        return json.loads(body, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError("the JSON is nested too deeply") from None
+    except ValueError as exc:
+        text = str(exc)
+        if "int_max_str_digits" in text or "Exceeds the limit" in text:
+            raise ValueError("a number in the JSON has too many digits") from None
+        raise ValueError(clip(text)) from None
+
+
+def clip(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """``message`` cut to ``limit`` characters, saying so."""
+    return (
+        message if len(message) <= limit else f"{message[:limit]}... ({len(message):,} characters)"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -17,12 +18,18 @@ mocks_app: typer.Typer = typer.Typer(
     no_args_is_help=True,
 )
 
+
+def _scale(value: float) -> float:
+    if not (math.isfinite(value) and 0.001 <= value <= 1e6):
+        raise typer.BadParameter(f"expected a number from 0.001 to 1000000, got {value}")
+    return value
+
+
 TimeScaleOpt = Annotated[
     float,
     typer.Option(
         "--time-scale",
-        min=0.001,
-        max=1e6,
+        callback=_scale,
         help="Mock and runtime seconds per real second: 10 runs latency, outages, "
         "timeouts and clockwork ten times as fast (use the same for mocks and live).",
     ),
@@ -90,7 +97,7 @@ def serve(
     with contextlib.suppress(KeyboardInterrupt):
         run_server(mocks, clock, sockets)
     served = sum(mock.requests for mock in mocks.values())
-    err.print(f"stopped after {served:,} requests", highlight=False)
+    err.print(f"stopped after {served:,} request{'s' if served != 1 else ''}", highlight=False)
 
 
 def live(
@@ -132,6 +139,10 @@ def live(
 
     loaded = _scenario(Path(scenario))
     name = pattern or loaded.pattern
+    from orchestrator.patterns import PATTERNS
+
+    if name not in PATTERNS:
+        fail(f"--pattern: unknown pattern {name!r}; expected one of: {', '.join(LIVE_PATTERNS)}")
     if name not in LIVE_PATTERNS:
         fail(
             f"--pattern {name!r}: the live runtime runs {', '.join(LIVE_PATTERNS)}; "

@@ -162,7 +162,7 @@ def serve_domain_api(
     from mocks.serve import listen
 
     clock = WallClock(time_scale)
-    sockets = listen({"api": port})
+    sockets = listen({"api": port}, flag="--port")
     with serving(open_vendors(scenario, clock, seed), clock) as urls:
         routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
         runtime = LiveRuntime(urls, routes, time_scale)

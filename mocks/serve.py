@@ -30,8 +30,9 @@ class PortBusy(Exception):
     """A port the mocks were to listen on is taken."""
 
 
-def listen(ports: Mapping[str, int]) -> dict[str, socket.socket]:
-    """A listening socket on 127.0.0.1 per vendor (port 0: a free one).
+def listen(ports: Mapping[str, int], flag: str = "--port-base") -> dict[str, socket.socket]:
+    """A listening socket on 127.0.0.1 per vendor (port 0: a free one); ``flag`` is
+    the option a refusal tells the user to change.
 
     Raises:
         PortBusy: A port is in use (no socket is left open).
@@ -51,7 +52,7 @@ def listen(ports: Mapping[str, int]) -> dict[str, socket.socket]:
                 opened.close()
             raise PortBusy(
                 f"{system}: port {port} on {HOST} is taken ({exc.strerror}); choose "
-                "another --port-base, or --port-base 0 for free ports"
+                f"another {flag}, or {flag} 0 for free ports"
             ) from exc
         sock.listen(256)
         sock.setblocking(False)

@@ -16,13 +16,13 @@ Their clockwork (payments, the support desk's work) runs on the mock's clock.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from contracts.binding import CORRELATION_ID, IDEMPOTENCY_KEY
 from contracts.conformance import Conformance
+from live.asgi import clip, parse_json
 from sim.faults import Faults
 from sim.vendors import REGISTRY
 
@@ -125,7 +125,7 @@ class VendorMock:
         payload: Any = None
         if body:
             try:
-                payload = json.loads(body)
+                payload = parse_json(body)
             except ValueError as exc:
                 return _error(
                     400, "INVALID_JSON", f"{route.operation}: the body is not JSON: {exc}", echo
@@ -155,4 +155,4 @@ class VendorMock:
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str]) -> Answer:
-    return Answer(status, {"code": code, "message": message}, headers)
+    return Answer(status, {"code": code, "message": clip(message)}, headers)

@@ -102,3 +102,18 @@ def test_an_order_goes_live_and_its_invoice_and_amendment_follow() -> None:
         bad = http.post("/orders", json={"accountId": "nobody", "plan": "pro", "seats": 0})
         assert bad.status_code == 400 and "accountId" in bad.json()["message"]
         assert "seats" in bad.json()["message"]
+
+
+def test_a_customer_in_another_currency_is_a_conflict_and_bad_json_a_400() -> None:
+    from starlette.testclient import TestClient
+
+    with TestClient(APP) as http:
+        first = http.post("/accounts", json={"accountId": "ACC-000002"})
+        assert first.status_code == 201, first.json()
+        # the quiet scenario's accounts trade in USD: the same customer in EUR conflicts
+        again = http.post("/accounts", json={"accountId": "ACC-000002", "currency": "EUR"})
+        assert again.status_code == 409 and again.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+        deep = http.post("/orders", content=b"[" * 50_000 + b"]" * 50_000)
+        assert deep.status_code == 400 and deep.json()["code"] == "INVALID_JSON"
+        unknown = http.post("/orders", json={"accountId": "ACC-999999", "plan": "pro", "seats": 1})
+        assert unknown.status_code == 404 and "accountId" in unknown.json()["message"]

@@ -178,3 +178,20 @@ def test_the_readmes_respx_example_runs_as_written(monkeypatch: pytest.MonkeyPat
     code = example.split("```python\n")[1].split("```")[0]
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
     exec(compile(code, "README.md (respx example)", "exec"), {})
+
+
+def test_hostile_bodies_and_keys_get_a_short_documented_400() -> None:
+    clock = ManualClock()
+    with vendor_router(scenario(), "erp", clock=clock) as router:
+        url = f"{router.base_urls['erp']}/customers/by-external-id/ACC-000001"
+        deep = httpx.put(url, content=b"[" * 100_000 + b"]" * 100_000)
+        assert deep.status_code == 400 and deep.json()["code"] == "INVALID_JSON"
+        assert "nested too deeply" in deep.json()["message"]
+        nan = httpx.put(url, content=b'{"companyName": NaN}')
+        assert nan.status_code == 400 and "NaN" in nan.json()["message"]
+        empty_key = httpx.put(url, json=customer(), headers={"Idempotency-Key": ""})
+        assert empty_key.status_code == 400 and "Idempotency-Key" in empty_key.json()["message"]
+        long_key = httpx.put(url, json=customer(), headers={"Idempotency-Key": "k" * 300})
+        assert long_key.status_code == 400
+        huge = httpx.put(url, json={**customer(), "currency": "X" * 1_000_000})
+        assert huge.status_code == 400 and len(huge.content) < 2_000
