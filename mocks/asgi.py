@@ -13,6 +13,7 @@ Two paths are the mock's own, not the vendor's: ``GET /_mock/health`` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -123,9 +124,8 @@ class MockApp:
 
 async def _hold(receive: Receive) -> None:
     """Keep the connection open, unanswered, until the caller hangs up (or a cap)."""
-    try:
+    with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(LOST_HOLD):
-            while (await receive())["type"] != "http.disconnect":
-                pass
-    except TimeoutError:
-        pass
+            message = await receive()
+            while message["type"] != "http.disconnect":
+                message = await receive()
