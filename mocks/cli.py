@@ -157,6 +157,8 @@ def live(
         fail(str(exc))
     for line in summary:
         out.print(line, highlight=False, soft_wrap=True)
+    if "(interrupted)" in summary[0]:
+        raise typer.Exit(130)
 
 
 api_app: typer.Typer = typer.Typer(

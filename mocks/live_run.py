@@ -93,13 +93,22 @@ def run_live(
         else:
             urls = default_urls(port_base)
             _check_reachable(urls)
+        policy = scenario.build_policy()
+        routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
+        runtime = LiveRuntime(urls, routes, time_scale, policy.max_in_flight)
+        recorder = Recorder(scenario.sla.order_live, scenario.sla.commitment)
         started = time.monotonic()
-        recorder, runtime = asyncio.run(_run(scenario, pattern, arrivals, urls, time_scale))
+        interrupted = False
+        try:
+            asyncio.run(_run(scenario, pattern, arrivals, runtime, recorder))
+        except KeyboardInterrupt:
+            interrupted = True  # what was measured so far is still summarised
         wall = time.monotonic() - started
     metrics = recorder.summary(runtime.now())
     latency, cycle = metrics["commitment_latency_s"], metrics["cycle_time_s"]
+    mark = " (interrupted)" if interrupted else ""
     return [
-        f"{scenario.name}, {pattern}, seed {seed}, over HTTP at {time_scale:g}x time",
+        f"{scenario.name}, {pattern}, seed {seed}, over HTTP at {time_scale:g}x time{mark}",
         f"deals closed {metrics['deals']:,}: live {metrics['orders_completed']:,}, "
         f"compensated {metrics['orders_compensated']:,}, rejected {metrics['orders_rejected']:,}, "
         f"failed {metrics['orders_failed']:,}, escalated {metrics['orders_escalated']:,}, "
@@ -116,14 +125,11 @@ async def _run(
     scenario: Scenario,
     pattern: str,
     arrivals: list[tuple[float, Deal]],
-    urls: dict[str, str],
-    time_scale: float,
-) -> tuple[Recorder, LiveRuntime]:
+    runtime: LiveRuntime,
+    recorder: Recorder,
+) -> None:
     policy = scenario.build_policy()
-    routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
-    runtime = LiveRuntime(urls, routes, time_scale, policy.max_in_flight)
     broker = Broker(runtime, scenario.broker.max_deliveries, scenario.broker.redelivery.build())
-    recorder = Recorder(scenario.sla.order_live, scenario.sla.commitment)
     runtime.on_crash = lambda error, wf: recorder.crashed(wf or "", str(error), runtime.now())
     settings = getattr(scenario.patterns, pattern, None)
     built = make(pattern, Client(policy), settings.model_dump() if settings else {})
@@ -138,7 +144,6 @@ async def _run(
         )
     finally:
         await runtime.close()
-    return recorder, runtime
 
 
 def serve_domain_api(

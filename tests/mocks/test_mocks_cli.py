@@ -120,3 +120,19 @@ def test_api_serve_answers_the_domain_operations_and_stops_on_ctrl_c() -> None:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr
+
+
+def test_ctrl_c_during_live_still_prints_what_was_measured() -> None:
+    process = subprocess.Popen(
+        [*COMMAND[:3], "live", str(SCENARIO), "--orders", "500", "--with-mocks", "--time-scale=50"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130, stderr
+    assert "(interrupted)" in stdout and "deals closed" in stdout
+    assert "Traceback" not in stderr
