@@ -33,14 +33,12 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from contracts.binding import Routes  # noqa: E402
-from contracts.loader import load_document  # noqa: E402
 from live.broker import Broker  # noqa: E402
 from live.runtime import LiveRuntime  # noqa: E402
 from live.session import run_deals  # noqa: E402
 from mocks.clock import ManualClock  # noqa: E402
 from mocks.shop import open_vendors  # noqa: E402
-from mocks.vendor import DOCUMENTS, document_path  # noqa: E402
+from mocks.vendor import vendor_routes  # noqa: E402
 from orchestrator.client import Client  # noqa: E402
 from orchestrator.patterns import make  # noqa: E402
 from sim.scenario import load  # noqa: E402
@@ -182,7 +180,7 @@ def live_deals(scenario_path: Path, count: int) -> None:
     simulated.run(orders=count)
     sim_rate = count / (time.perf_counter() - started)
     mocks, urls = serve_mocks(scenario_path, "crm,erp,billing,provisioning,support", 5)
-    routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
+    routes = vendor_routes()
     live: list[dict[str, int]] = []
     try:
 

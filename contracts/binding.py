@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from contracts.openapi import OpenAPIDocument
 
@@ -133,15 +133,20 @@ class Routes:
         return iter(self.by_operation.values())
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-        """The route a request is for, with its path fields; None if there is none."""
+        """The route a request is for, with its path fields; None if there is none.
+
+        ``path`` is the decoded path (as ASGI and httpx give it), relative to
+        ``base_path``; a field holding a ``/`` cannot be matched.
+        """
         method = method.upper()
         for route in self._ordered:
             if route.method != method:
                 continue
             found = route.pattern.match(path)
             if found:
+                # ``path`` is decoded already (ASGI, httpx): not unquoted twice
                 values = {
-                    route.path_fields[int(group[1:])]: unquote(value)
+                    route.path_fields[int(group[1:])]: value
                     for group, value in found.groupdict().items()
                 }
                 return route, values

@@ -14,6 +14,7 @@ would keep it in its own table.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,6 +92,7 @@ class DomainApi:
         self.plans = dict(plans)
         self.document = document
         self.placed: dict[str, Placed] = {}
+        self._numbers = itertools.count(1)  # never reused, even after a refused order
         self.endings: dict[str, str] = {}  # workflow id -> how it ended, from its events
         self.outcomes = {**QUOTE_TO_CASH.outcomes(), **AMENDMENTS.outcomes()}
         runtime.publish = self._heard
@@ -151,33 +153,45 @@ class DomainApi:
 
     async def _createCustomerAccount(self, params: Mapping[str, Any]) -> tuple[int, Any]:
         client, account_id = self.client, params["accountId"]
+        wanted = params.get("currency")
 
         def work() -> Workflow:
-            probe = Deal("", account_id, str(params.get("currency", "USD")), "", ())
-            account = yield from validate_account(client, probe)
-            deal = probe._replace(currency=str(params.get("currency") or account["currency"]))
-            customer = yield from client.call(
+            account = yield from client.call(
                 f"account:{account_id}",
-                "customer",
-                "erp",
-                "upsertCustomer",
-                customer_fields(deal, account),
+                "account",
+                "crm",
+                "getAccount",
+                {"id": account_id},
+                write=False,
                 correlation=account_id,
             )
-            return customer
+            if account["status"] != "active":
+                raise Rejected("crm", "getAccount", 422, "ACCOUNT_NOT_ACTIVE")
+            currency = str(wanted or account["currency"])
+            deal = Deal("", account_id, currency, "", ())
+            return (
+                yield from client.call(
+                    f"account:{account_id}:{currency}",
+                    "customer",
+                    "erp",
+                    "upsertCustomer",
+                    customer_fields(deal, account),
+                    correlation=account_id,
+                )
+            )
 
         customer = await self._run(work())
-        return 201, {
-            "accountId": account_id,
-            "erpCustomerId": customer["id"],
-            "status": customer["status"],
-        }
+        if wanted and customer.get("currency") not in (None, wanted):
+            why = f"currency: {account_id} is a customer in {customer['currency']}, not {wanted}"
+            raise Refused(409, "CURRENCY_MISMATCH", why)
+        answer = {"accountId": account_id, "erpCustomerId": customer["id"]}
+        return 201, {**answer, "currency": customer["currency"], "status": customer["status"]}
 
     async def _submitOrder(self, params: Mapping[str, Any]) -> tuple[int, Any]:
         plan = self.plans.get(params["plan"])
         if plan is None:
             raise Refused(404, "NO_SUCH_PLAN", f"no plan {params['plan']!r} is sold")
-        deal_id = f"API-{len(self.placed) + 1:06d}"
+        deal_id = f"API-{next(self._numbers):06d}"
         line = Line(plan.sku, int(params["seats"]), plan.unit_price)
         deal = Deal(deal_id, params["accountId"], "USD", params["plan"], (line,))
         placed = self.placed[deal_id] = Placed(deal)
@@ -194,7 +208,8 @@ class DomainApi:
                 done = Commitment(priced, account, customer_id, order_id)
                 placed.invoice_id = yield from fulfil(client, done, saga)
             except CallError as exc:
-                if isinstance(exc, Rejected) and exc.status == 404 and not saga.done:
+                unknown = exc.system == "crm" and exc.status == 404
+                if isinstance(exc, Rejected) and unknown and not saga.done:
                     del self.placed[deal_id]
                     why = f"accountId: no CRM account {params['accountId']} ({exc})"
                     raise Refused(404, exc.code or "NOT_FOUND", why) from exc
@@ -249,7 +264,7 @@ class DomainApi:
         change = Amendment(
             placed.deal.id, placed.amendments, "seats", seats=int(params["seats"]), wait=0.0
         )
-        await self.runtime.run(amend(self.client, change))
+        await self._run(amend(self.client, change))
         outcome = self.endings.get(change.id, "failed")
         return 200, {"amendmentId": change.id, "outcome": outcome}
 

@@ -3,9 +3,10 @@
 The simulator's broker models a real one's weather; this one is the plain office
 pigeonhole: an event published is put in every consumer group's box for its topic,
 each group works one key's events in order, a handler that fails with a retryable
-error gets the event again after a backoff, and one that keeps failing (or refuses
-it outright) sends it to the dead-letter queue, which the taps hear of
-(``DEAD_LETTERED``), as the simulator's do.
+error (or a write refused as stale) gets the event again after a backoff, and one
+that keeps failing, refuses it outright or finds it poison sends it to the
+dead-letter queue, which the taps hear of (``DEAD_LETTERED``), as with the
+simulator's broker.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from live.runtime import LiveRuntime
 from orchestrator.effects import Publish
-from orchestrator.errors import CallError, Retryable
+from orchestrator.errors import CallError, Conflict, PoisonMessage, Retryable
 from orchestrator.events import DEAD_LETTERED, Handler, Message
 from orchestrator.resilience import RetryPolicy, backoff
 
@@ -50,6 +51,7 @@ class Broker:
         self.dlq: list[tuple[Message, str, str]] = []
         self.published = 0
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._waiting: dict[tuple[str, str], int] = {}
         self._ids = itertools.count(1)
         runtime.publish = self.publish
 
@@ -71,22 +73,43 @@ class Broker:
 
     async def _deliver(self, group: str, handler: Handler, message: Message) -> None:
         """Deliver until handled, or dead-lettered; one key's events in order."""
-        lock = self._locks.setdefault((group, message.key), asyncio.Lock())
+        slot = (group, message.key)
+        lock = self._locks.setdefault(slot, asyncio.Lock())
+        self._waiting[slot] = self._waiting.get(slot, 0) + 1
+        try:
+            await self._deliver_in_turn(lock, group, handler, message)
+        finally:
+            # a key's lock lives only while its events wait for each other
+            self._waiting[slot] -= 1
+            if not self._waiting[slot]:
+                del self._waiting[slot], self._locks[slot]
+
+    async def _deliver_in_turn(
+        self, lock: asyncio.Lock, group: str, handler: Handler, message: Message
+    ) -> None:
         async with lock:
             while True:
                 try:
                     await self.runtime.run(handler(message))
                     return
-                except Retryable as exc:
+                except PoisonMessage as exc:  # it can never succeed
+                    self._dead_letter(group, message, f"poison: {exc}")
+                    return
+                except CallError as exc:
+                    # As the simulator's broker: a transient failure, or a write refused
+                    # as stale while a newer one is on its way, is delivered again.
+                    again = isinstance(exc, Retryable) or (
+                        isinstance(exc, Conflict) and exc.code == "STALE_VERSION"
+                    )
+                    if not again:  # a business "no": delivering again will not help
+                        self._dead_letter(group, message, str(exc))
+                        return
                     if message.attempt >= self.max_deliveries:
                         self._dead_letter(group, message, f"{exc} after {message.attempt} tries")
                         return
                     delay = backoff(self.redelivery, message.attempt, message.id)
                     message = message._replace(attempt=message.attempt + 1)
                     await asyncio.sleep(delay / self.runtime.time_scale)
-                except CallError as exc:  # a business "no": delivering again will not help
-                    self._dead_letter(group, message, str(exc))
-                    return
 
     def _dead_letter(self, group: str, message: Message, reason: str) -> None:
         self.dlq.append((message, reason, group))

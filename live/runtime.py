@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -93,9 +94,17 @@ class LiveRuntime:
         return task
 
     async def idle(self) -> None:
-        """Wait until every started workflow has ended (those they start included)."""
+        """Wait until every started workflow has ended (those they start included).
+
+        Raises:
+            Exception: The first error a workflow raised that is no ``CallError``
+                (a bug: it must not pass unseen).
+        """
         while self.tasks:
-            await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            ended = await asyncio.gather(*list(self.tasks), return_exceptions=True)
+            for result in ended:
+                if isinstance(result, Exception) and not isinstance(result, CallError):
+                    raise result
 
     async def run(
         self, workflow: Workflow, workflow_id: str | None = None, guard: bool = False
@@ -162,6 +171,9 @@ class LiveRuntime:
                 headers=headers,
                 timeout=effect.timeout / self.time_scale,
             )
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # nothing was sent: no doubt about the outcome
+            raise Unavailable(effect.system, effect.operation, 0, "CONNECTION_FAILED") from exc
         except httpx.TimeoutException as exc:
             raise TimeoutUnknown(effect.system, effect.operation, 0, "TIMEOUT") from exc
         except httpx.TransportError as exc:
@@ -178,7 +190,7 @@ class LiveRuntime:
             effect.operation,
             answer.status_code,
             body if isinstance(body, Mapping) else None,
-            float(retry_after) if retry_after else None,
+            _seconds(retry_after, time.time()),
         )
 
     async def close(self) -> None:
@@ -193,6 +205,19 @@ def _json(answer: httpx.Response) -> Any:
         return answer.json()
     except ValueError:
         return {"code": "NOT_JSON", "message": answer.text[:200]}
+
+
+def _seconds(retry_after: str | None, wall: float) -> float | None:
+    """A ``Retry-After`` header in seconds: a number, or an HTTP date (RFC 9110)."""
+    if not retry_after:
+        return None
+    try:
+        return max(float(retry_after), 0.0)
+    except ValueError:
+        try:
+            return max(parsedate_to_datetime(retry_after).timestamp() - wall, 0.0)
+        except (TypeError, ValueError):
+            return None  # unreadable: the orchestrator's own backoff decides
 
 
 def _nowhere(effect: Publish, now: float) -> None:

@@ -6,8 +6,9 @@ one vendor, every request is that vendor's. It waits out each answer's latency o
 the mock clock (``latency / time_scale`` real seconds), and a lost answer is never
 sent: the request hangs until the caller gives up, as a real lost response does.
 
-Two paths are the mock's own, not the vendor's: ``GET /_mock/health`` and
-``GET /_mock/webhooks`` (the webhooks the vendor sent so far, then forgotten).
+Three paths are the mock's own, not the vendor's: ``GET /_mock/health``,
+``GET /_mock/webhooks`` (the webhooks the vendor sent so far, then forgotten) and,
+when the app has a state handler, Pact's ``POST /_pact/state``.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class MockApp:
             await self._state(mock, body, send)
             return
         if path.startswith("/_mock/"):
-            await self._own(mock, path, send)
+            await self._own(mock, scope["method"], path, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
@@ -112,8 +113,11 @@ class MockApp:
             return
         await respond(send, 200, {})
 
-    async def _own(self, mock: VendorMock, path: str, send: Send) -> None:
-        if path == "/_mock/health":
+    async def _own(self, mock: VendorMock, method: str, path: str, send: Send) -> None:
+        if method != "GET":
+            why = {"code": "METHOD_NOT_ALLOWED", "message": f"{path} answers GET only"}
+            await respond(send, 405, why, {"Allow": "GET"})
+        elif path == "/_mock/health":
             await respond(send, 200, {"vendor": mock.name, "requests": mock.requests})
         elif path == "/_mock/webhooks":
             sent, mock.webhooks = mock.webhooks, []

@@ -42,10 +42,6 @@ class Clock:
             action(at)
         return now
 
-    def pending(self) -> int:
-        """Clockwork still to run."""
-        return len(self._due)
-
 
 class WallClock(Clock):
     """Real time since start, times ``time_scale`` (``10``: ten times as fast).
@@ -60,10 +56,6 @@ class WallClock(Clock):
         self.time_scale = time_scale
         start = time.monotonic()
         super().__init__(lambda: (time.monotonic() - start) * time_scale)
-
-    def real(self, seconds: float) -> float:
-        """Real seconds that ``seconds`` of mock time take."""
-        return seconds / self.time_scale
 
 
 class ManualClock(Clock):

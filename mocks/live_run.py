@@ -25,7 +25,7 @@ from live.session import run_deals
 from mocks.clock import WallClock
 from mocks.serve import HOST, serving
 from mocks.shop import open_vendors
-from mocks.vendor import DOCUMENTS, document_path
+from mocks.vendor import document_path, vendor_routes
 from orchestrator.client import Client
 from orchestrator.deal import Deal
 from orchestrator.patterns import make
@@ -94,7 +94,7 @@ def run_live(
             urls = default_urls(port_base)
             _check_reachable(urls)
         policy = scenario.build_policy()
-        routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
+        routes = vendor_routes()
         runtime = LiveRuntime(urls, routes, time_scale, policy.max_in_flight)
         recorder = Recorder(scenario.sla.order_live, scenario.sla.commitment)
         started = time.monotonic()
@@ -169,14 +169,21 @@ def serve_domain_api(
     clock = WallClock(time_scale)
     sockets = listen({"api": port}, flag="--port")
     with serving(open_vendors(scenario, clock, seed), clock) as urls:
-        routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
-        runtime = LiveRuntime(urls, routes, time_scale)
+        policy = scenario.build_policy()
+        runtime = LiveRuntime(urls, vendor_routes(), time_scale, policy.max_in_flight)
         plans = {
             plan.name: PlanPrice(plan.sku, plan.unit_price) for plan in scenario.workload.plans
         }
         document = Conformance.load(API_DOCUMENT)
-        app = DomainApi(runtime, Client(scenario.build_policy()), plans, document)
+        app = DomainApi(runtime, Client(policy), plans, document)
         announce(f"api           http://{HOST}:{sockets['api'].getsockname()[1]}")
         server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+
+        async def run() -> None:
+            try:
+                await server.serve(sockets=[sockets["api"]])
+            finally:
+                await runtime.close()
+
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn stops cleanly, then re-raises
-            asyncio.run(server.serve(sockets=[sockets["api"]]))
+            asyncio.run(run())

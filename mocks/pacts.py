@@ -28,7 +28,7 @@ from live.runtime import LiveRuntime
 from mocks.clock import ManualClock
 from mocks.respx import vendor_router
 from mocks.shop import open_vendors
-from mocks.vendor import DOCUMENTS, Answer, VendorMock, document_path
+from mocks.vendor import DOCUMENTS, Answer, VendorMock, document_path, vendor_routes
 from orchestrator.client import Client
 from orchestrator.effects import Call
 from orchestrator.errors import CallError
@@ -40,14 +40,15 @@ from sim.scenario import Scenario
 from sim.workload import deals
 from sim.world import World
 
-__all__ = ["CONSUMER", "STATE", "Exchange", "record", "replay", "write_pacts"]
+__all__ = ["CONSUMER", "STATE", "SYSTEMS", "Exchange", "record", "replay", "verify", "write_pacts"]
 
 CONSUMER = "lifecycle-orchestrator"
 STATE = "the recorded requests before this one"
 """Every interaction's provider state; its parameter ``before`` counts the requests."""
 SYSTEMS = ("crm", "billing", "provisioning", "support")
-"""The vendors whose pacts come from traffic (the ERP's is still the hand-written
-``lifecycle-orchestrator-erp.json`` the gate's examples use)."""
+"""The vendors whose pacts come from traffic (the ERP's, ``lifecycle-orchestrator-erp.json``,
+is still described interaction by interaction in ``test_erp_consumer_pact.py``: the
+gate's examples use it)."""
 
 
 class Exchange(NamedTuple):
@@ -129,7 +130,7 @@ def record(scenario: Scenario, seed: int) -> dict[str, list[Exchange]]:
     with vendor_router(still, seed=seed, script=down) as router:
         for system, mock in router.mocks.items():
             _recording(mock, books[system])
-        routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
+        routes = vendor_routes()
 
         async def run() -> None:
             runtime = LiveRuntime(router.base_urls, routes, 1000.0)

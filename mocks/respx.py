@@ -73,8 +73,9 @@ def vendor_router(
         servers = mock.conformance.document.data.get("servers") or [{"url": ""}]
         base = (base_urls or {}).get(system) or str(servers[0]["url"])
         router.base_urls[system] = base.rstrip("/")
-        prefix = httpx.URL(base)
-        router.route(scheme=prefix.scheme, host=prefix.host).mock(side_effect=_answer(mock, clock))
+        # by the whole base URL: two vendors may share a host (different ports, paths)
+        route = router.route(url__startswith=router.base_urls[system])
+        route.mock(side_effect=_answer(mock, clock))
     with router:
         yield router
 

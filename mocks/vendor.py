@@ -20,13 +20,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from contracts.binding import CORRELATION_ID, IDEMPOTENCY_KEY
+from contracts.binding import CORRELATION_ID, IDEMPOTENCY_KEY, Routes
 from contracts.conformance import Conformance
+from contracts.loader import load_document
 from live.asgi import clip, parse_json
 from sim.faults import Faults
 from sim.vendors import REGISTRY
 
-__all__ = ["DOCUMENTS", "Answer", "VendorMock", "document_path"]
+__all__ = ["DOCUMENTS", "Answer", "VendorMock", "document_path", "vendor_routes"]
 
 VENDORS_DIR = Path(__file__).resolve().parent.parent / "contracts" / "vendors"
 DOCUMENTS = {entry.name: entry.document for entry in REGISTRY if entry.document}
@@ -36,6 +37,11 @@ DOCUMENTS = {entry.name: entry.document for entry in REGISTRY if entry.document}
 def document_path(system: str) -> Path:
     """Where ``system``'s OpenAPI document is."""
     return VENDORS_DIR / DOCUMENTS[system]
+
+
+def vendor_routes() -> dict[str, Routes]:
+    """Every vendor's routes, from its document (what the live runtime sends by)."""
+    return {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
 
 
 class Answer(NamedTuple):

@@ -44,8 +44,7 @@ class Declaration(NamedTuple):
 
     def outcomes(self) -> dict[str, str]:
         """Terminal topic -> the ending it announces, for every ending."""
-        names = ("compensated", "escalated", "rejected", "failed", "abandoned")
-        return {self.done: self.done_as, **dict(zip(self.endings, names, strict=True))}
+        return {self.done: self.done_as, **dict(zip(self.endings, Endings._fields, strict=True))}
 
 
 def deal_of(workflow_id: str) -> str:

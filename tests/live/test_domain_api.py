@@ -19,13 +19,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from contracts.binding import Routes
 from contracts.conformance import Conformance
 from contracts.loader import load_document
 from live.api import DomainApi, PlanPrice
 from live.runtime import LiveRuntime
 from mocks.respx import vendor_router
-from mocks.vendor import DOCUMENTS, document_path
+from mocks.vendor import DOCUMENTS, document_path, vendor_routes
 from orchestrator.client import Client
 from orchestrator.resilience import Policy, RetryPolicy
 from tests.support import quiet_scenario
@@ -39,7 +38,7 @@ RETRY = RetryPolicy(max_attempts=2, base=0.01, jitter="none")
 
 
 def build() -> DomainApi:
-    routes = {system: Routes(load_document(document_path(system))) for system in DOCUMENTS}
+    routes = vendor_routes()
     urls = {
         system: str(load_document(document_path(system)).data["servers"][0]["url"])
         for system in DOCUMENTS
@@ -110,10 +109,25 @@ def test_a_customer_in_another_currency_is_a_conflict_and_bad_json_a_400() -> No
     with TestClient(APP) as http:
         first = http.post("/accounts", json={"accountId": "ACC-000002"})
         assert first.status_code == 201, first.json()
-        # the quiet scenario's accounts trade in USD: the same customer in EUR conflicts
-        again = http.post("/accounts", json={"accountId": "ACC-000002", "currency": "EUR"})
-        assert again.status_code == 409 and again.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+        other = "EUR" if first.json()["currency"] != "EUR" else "USD"
+        again = http.post("/accounts", json={"accountId": "ACC-000002", "currency": other})
+        assert again.status_code == 409 and again.json()["code"] == "CURRENCY_MISMATCH"
+        assert again.json()["message"].startswith("currency:")
         deep = http.post("/orders", content=b"[" * 50_000 + b"]" * 50_000)
         assert deep.status_code == 400 and deep.json()["code"] == "INVALID_JSON"
         unknown = http.post("/orders", json={"accountId": "ACC-999999", "plan": "pro", "seats": 1})
         assert unknown.status_code == 404 and "accountId" in unknown.json()["message"]
+
+
+def test_deal_ids_are_never_reused_after_a_refused_order() -> None:
+    from starlette.testclient import TestClient
+
+    with TestClient(APP) as http:
+        refused = http.post("/orders", json={"accountId": "ACC-999998", "plan": "pro", "seats": 1})
+        assert refused.status_code == 404
+        placed = [
+            http.post("/orders", json={"accountId": "ACC-000003", "plan": "pro", "seats": 1})
+            for _ in range(2)
+        ]
+        ids = [p.json()["dealId"] for p in placed]
+        assert len(set(ids)) == 2 and all(p.status_code in (201, 422, 503) for p in placed)

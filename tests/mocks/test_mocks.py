@@ -195,3 +195,15 @@ def test_hostile_bodies_and_keys_get_a_short_documented_400() -> None:
         assert long_key.status_code == 400
         huge = httpx.put(url, json={**customer(), "currency": "X" * 1_000_000})
         assert huge.status_code == 400 and len(huge.content) < 2_000
+
+
+def test_two_vendors_on_one_host_each_answer_at_their_own_base_url() -> None:
+    urls = {
+        "crm": "http://127.0.0.1:8401/services/data/v60.0",
+        "erp": "http://127.0.0.1:8402/services/rest/record/v1",
+    }
+    with vendor_router(scenario(), "crm", "erp", base_urls=urls) as router:
+        account = httpx.get(f"{router.base_urls['crm']}/sobjects/Account/ACC-000001")
+        assert account.status_code == 200 and account.json()["id"] == "ACC-000001"
+        customer = httpx.get(f"{router.base_urls['erp']}/customers/CUS-000404")
+        assert customer.status_code == 404 and customer.json()["code"] == "NOT_FOUND"
