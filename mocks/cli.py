@@ -152,7 +152,7 @@ def live(
 
     used = loaded.seed if seed is None else seed
     try:
-        summary = run_live(loaded, name, orders, used, port_base, with_mocks, time_scale)
+        summary = run_live(loaded, name, orders, used, port_base, with_mocks, time_scale, err.print)
     except ConnectionError as exc:
         fail(str(exc))
     for line in summary:

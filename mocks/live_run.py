@@ -73,6 +73,7 @@ def run_live(
     port_base: int,
     with_mocks: bool,
     time_scale: float,
+    announce: Callable[[str], None] = lambda line: None,
 ) -> list[str]:
     """Close ``orders`` deals over HTTP and say how they ended.
 
@@ -99,6 +100,7 @@ def run_live(
         recorder = Recorder(scenario.sla.order_live, scenario.sla.commitment)
         started = time.monotonic()
         interrupted = False
+        announce(f"closing {len(arrivals):,} deals over HTTP; Ctrl-C stops and summarises")
         try:
             asyncio.run(_run(scenario, pattern, arrivals, runtime, recorder))
         except KeyboardInterrupt:

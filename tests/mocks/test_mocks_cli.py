@@ -130,7 +130,9 @@ def test_ctrl_c_during_live_still_prints_what_was_measured() -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)
+    assert process.stderr is not None
+    assert "closing 500 deals" in process.stderr.readline()  # the run has begun
+    time.sleep(1)
     process.send_signal(signal.SIGINT)
     stdout, stderr = process.communicate(timeout=30)
     assert process.returncode == 130, stderr
