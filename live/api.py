@@ -34,6 +34,7 @@ from orchestrator.workflows.quote_to_cash import (
 from orchestrator.workflows.quote_to_cash import (
     Commitment,
     accept_order,
+    active_account,
     customer_fields,
     fulfil,
     order_saga,
@@ -156,17 +157,9 @@ class DomainApi:
         wanted = params.get("currency")
 
         def work() -> Workflow:
-            account = yield from client.call(
-                f"account:{account_id}",
-                "account",
-                "crm",
-                "getAccount",
-                {"id": account_id},
-                write=False,
-                correlation=account_id,
+            account = yield from active_account(
+                client, account_id, f"account:{account_id}", account_id
             )
-            if account["status"] != "active":
-                raise Rejected("crm", "getAccount", 422, "ACCOUNT_NOT_ACTIVE")
             currency = str(wanted or account["currency"])
             deal = Deal("", account_id, currency, "", ())
             return (

@@ -12,6 +12,7 @@ and deals already escalated (they sit in the manual queue) are left out.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, cast
@@ -90,6 +91,7 @@ def invoice_for_cancelled_order(r: Records) -> int:
     )
 
 
+@functools.lru_cache(maxsize=1)  # two checks read it: counted once per audit
 def _live_subscriptions(r: Records) -> Counter[str]:
     """Sales order -> its audited live subscriptions."""
     return Counter(
@@ -134,6 +136,7 @@ def mismatched_prices(billing: Billing, erp: Erp) -> dict[str, str]:
     return found
 
 
+@functools.lru_cache(maxsize=1)  # two checks read it: counted once per audit
 def _active_entitlements(r: Records) -> Counter[str]:
     """Subscription -> its audited active entitlements."""
     found: Counter[str] = Counter()

@@ -159,10 +159,14 @@ class Recorder:
         Raises:
             KeyError: ``workflow_id`` is no such workflow's id.
         """
-        declaration = declared(workflow_id)
-        if declaration is None or declaration.prefix not in self.books:
+        books = self._books(workflow_id)
+        if books is None:
             raise KeyError(f"{workflow_id!r} is not the id of a workflow kept in books")
-        return self.books[declaration.prefix]
+        return books
+
+    def _books(self, workflow_id: str) -> Books | None:
+        declaration = declared(workflow_id)
+        return self.books.get(declaration.prefix) if declaration is not None else None
 
     def running(self) -> bool:
         """Whether any workflow after the first order is still running."""
@@ -171,15 +175,12 @@ class Recorder:
     def crashed(self, workflow_id: str, reason: str, now: float) -> None:
         """A declared workflow gave up with an error nothing handled: it goes to
         people, as an escalation (an undeclared one, such as a relay, has no books)."""
-        declaration = declared(workflow_id)
-        if declaration is None:
-            return
-        books = self.books.get(declaration.prefix)
+        books = self._books(workflow_id)
         if books is not None:
             books.end(workflow_id, "escalated", now)
-        else:
-            reason_ = {"reason": reason}
-            self.observe(declaration.endings.escalated, deal_of(workflow_id), reason_, now)
+        elif QUOTE_TO_CASH.owns(workflow_id):
+            escalated = QUOTE_TO_CASH.endings.escalated
+            self.observe(escalated, deal_of(workflow_id), {"reason": reason}, now)
 
     def close(self, deal_id: str, now: float) -> None:
         """A deal closed in the CRM at ``now``."""
@@ -210,10 +211,9 @@ class Recorder:
             if payload.get("topic") in self.redriven:
                 return
             workflow = str(payload.get("workflow", ""))
-            declaration = declared(workflow)
-            if declaration is not None and declaration.prefix in self.books:
-                # e.g. an amendment's ERP posting went to people
-                self.books[declaration.prefix].end(workflow, "escalated", now)
+            books = self._books(workflow)
+            if books is not None:  # e.g. an amendment's ERP posting went to people
+                books.end(workflow, "escalated", now)
                 return
         if topic == ONBOARDING_COMPLETED:
             if key in self.closed_at:

@@ -28,6 +28,7 @@ __all__ = [
     "DECLARED",
     "Commitment",
     "accept_order",
+    "active_account",
     "commitment_payload",
     "customer_fields",
     "fulfil",
@@ -76,14 +77,20 @@ def validate_account(client: Client, deal: Deal) -> Workflow:
     Raises:
         Rejected: The account is not active.
     """
+    return (yield from active_account(client, deal.account_id, workflow_id(deal.id), deal.id))
+
+
+def active_account(client: Client, account_id: str, wf: str, correlation: str) -> Workflow:
+    """Read a CRM account for workflow ``wf``; only an active one may buy.
+
+    Returns:
+        The account as read (via ``yield from``).
+
+    Raises:
+        Rejected: The account is not active.
+    """
     account = yield from client.call(
-        workflow_id(deal.id),
-        "account",
-        "crm",
-        "getAccount",
-        {"id": deal.account_id},
-        write=False,
-        correlation=deal.id,
+        wf, "account", "crm", "getAccount", {"id": account_id}, write=False, correlation=correlation
     )
     if account["status"] != "active":
         raise Rejected("crm", "getAccount", 422, "ACCOUNT_NOT_ACTIVE")
