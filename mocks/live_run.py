@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import signal
 import socket
 import time
 from collections.abc import Callable
@@ -103,7 +104,7 @@ def run_live(
         announce(f"closing {len(arrivals):,} deals over HTTP; Ctrl-C stops and summarises")
         try:
             asyncio.run(_run(scenario, pattern, arrivals, runtime, recorder))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             interrupted = True  # what was measured so far is still summarised
         wall = time.monotonic() - started
     metrics = recorder.summary(runtime.now())
@@ -135,6 +136,12 @@ async def _run(
     runtime.on_crash = lambda error, wf: recorder.crashed(wf or "", str(error), runtime.now())
     settings = getattr(scenario.patterns, pattern, None)
     built = make(pattern, Client(policy), settings.model_dump() if settings else {})
+    # Ctrl-C cancels the run itself, whatever it is awaiting (the mocks' server thread
+    # and asyncio's own handler were seen to let an early one pass unnoticed).
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    loop.add_signal_handler(signal.SIGINT, main.cancel)
     try:
         await run_deals(
             built,
@@ -145,6 +152,7 @@ async def _run(
             closed=lambda deal, now: recorder.close(deal.id, now),
         )
     finally:
+        loop.remove_signal_handler(signal.SIGINT)
         await runtime.close()
 
 
