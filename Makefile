@@ -36,7 +36,7 @@ test-deep: $(STAMP)
 
 # Regenerate contracts/pacts/ from the consumer tests (real Pact mock server).
 pacts: $(STAMP)
-	LIFECYCLE_REFRESH_PACTS=1 $(BIN)/pytest -q tests/contracts/test_erp_consumer_pact.py tests/contracts/test_vendor_pacts.py
+	LIFECYCLE_REFRESH_PACTS=1 $(BIN)/pytest -q tests/contracts/test_vendor_pacts.py tests/contracts/test_message_pacts.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py

@@ -9,12 +9,13 @@ become a :class:`contracts.report.Report` like the gate's.
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, redirect_stderr, suppress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -104,31 +105,15 @@ def run_verify(
     """
     interactions = select_provider(load_pacts(pacts), provider)
     host, _ = check_base_url(base_url)
-    # A CI gate should not phone home: Pact's anonymous usage telemetry is off unless
-    # the caller opted in by setting PACT_DO_NOT_TRACK themselves.
-    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
-    try:
-        from pact import Verifier
-    except ImportError:
-        raise ContractInputError(
-            "pact-python is not installed",
-            expected="the pact-python package (Pact verifier)",
-            hint="run `pip install -e '.[dev]'` (or `make test` once)",
-        ) from None
+    Verifier = _verifier_class()
     verifier = Verifier(provider, host=host).add_transport(url=base_url.rstrip("/") or base_url)
-    verifier.set_coloured_output(enabled=False)
-    files = {i.file for i in interactions}
-    for file in pact_files(pacts):
-        if str(file) in files:
-            verifier.add_source(file)
+    files = _sources(verifier, pacts, interactions)
     if state_url:
         absolute = urljoin(base_url.rstrip("/") + "/", state_url.lstrip("/"))
         if state_url.startswith(("http://", "https://")):
             absolute = state_url
         verifier.state_handler(absolute, body=True)
-    with _captured_stdout() as printed, suppress(RuntimeError):  # failures are in the results
-        verifier.verify()
-    results: dict[str, Any] = verifier.results
+    results, printed = _run(verifier)
     cases = _cases(provider, interactions, results)
     return Report(
         command="verify",
@@ -142,8 +127,98 @@ def run_verify(
         cases=tuple(cases),
         fail_on=fail_on,
         notes=tuple(n for n in _notes(results) if n),
-        output="".join(printed),
+        output=printed,
     )
+
+
+Produce = Callable[[str], tuple[bytes, dict[str, Any]]]
+"""A message provider: the description of a message -> its JSON body and metadata."""
+SetUp = Callable[[str, Mapping[str, Any]], None]
+"""A provider-state setup: ``(state, params)``."""
+
+
+def run_verify_messages(
+    provider: str,
+    pacts: list[Path],
+    produce: Produce,
+    setup: SetUp,
+    *,
+    fail_on: Level = Level.ERROR,
+) -> Report:
+    """Verify a message provider against its message pacts with the real Pact verifier.
+
+    Pact's verifier asks for each message by its description (after setting up its
+    provider states) and compares what ``produce`` returns with the pact.
+
+    Args:
+        provider: The provider's name in the pacts.
+        pacts: Pact files or directories.
+        produce: Makes the message a description names.
+        setup: Puts the provider into a provider state.
+        fail_on: The lowest level that fails the run.
+
+    Returns:
+        The report, one case per message.
+
+    Raises:
+        ContractInputError: On bad pacts, or when pact-python is not installed.
+    """
+    interactions = select_provider(load_pacts(pacts), provider)
+    Verifier = _verifier_class()
+
+    def message(name: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
+        contents, meta = produce(name)
+        return {"contents": contents, "metadata": meta, "content_type": "application/json"}
+
+    def state(state: str, action: str, parameters: dict[str, Any] | None) -> None:
+        if action == "setup":
+            setup(state, parameters or {})
+
+    verifier = Verifier(provider).message_handler(message).state_handler(state, teardown=True)
+    files = _sources(verifier, pacts, interactions)
+    with redirect_stderr(io.StringIO()):  # pact-python's message relay logs every request
+        results, printed = _run(verifier)
+    return Report(
+        command="verify",
+        title=f"verify: {provider}'s messages",
+        subject={"provider": provider, "pacts": ", ".join(sorted(Path(f).name for f in files))},
+        cases=tuple(_cases(provider, interactions, results)),
+        fail_on=fail_on,
+        notes=tuple(n for n in _notes(results) if n),
+        output=printed,
+    )
+
+
+def _verifier_class() -> Any:
+    # A CI gate should not phone home: Pact's anonymous usage telemetry is off unless
+    # the caller opted in by setting PACT_DO_NOT_TRACK themselves.
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
+    try:
+        from pact import Verifier
+    except ImportError:
+        raise ContractInputError(
+            "pact-python is not installed",
+            expected="the pact-python package (Pact verifier)",
+            hint="run `pip install -e '.[dev]'` (or `make test` once)",
+        ) from None
+    return Verifier
+
+
+def _sources(verifier: Any, pacts: list[Path], interactions: list[Interaction]) -> set[str]:
+    """Hand the verifier the pact files the provider's interactions are in."""
+    verifier.set_coloured_output(enabled=False)
+    files = {i.file for i in interactions}
+    for file in pact_files(pacts):
+        if str(file) in files:
+            verifier.add_source(file)
+    return files
+
+
+def _run(verifier: Any) -> tuple[dict[str, Any], str]:
+    """Run the verifier; its results, and what the Rust core printed."""
+    with _captured_stdout() as printed, suppress(RuntimeError):  # failures are in the results
+        verifier.verify()
+    return verifier.results, "".join(printed)
 
 
 def _cases(provider: str, interactions: list[Interaction], results: dict[str, Any]) -> list[Case]:
@@ -154,6 +229,9 @@ def _cases(provider: str, interactions: list[Interaction], results: dict[str, An
     cases = []
     for interaction in interactions:
         location = Location(interaction.path, interaction.method.lower(), str(interaction.status))
+        group = f"{provider}.{interaction.method} {interaction.path}"
+        if interaction.kind != "http":  # a message: no path, method or status
+            location, group = Location(field=f"message {interaction.description}"), provider
         item = by_key.get((interaction.description, interaction.states))
         found: list[Finding] = []
         if item is None:
@@ -165,7 +243,7 @@ def _cases(provider: str, interactions: list[Interaction], results: dict[str, An
         cases.append(
             Case(
                 name=interaction.name,
-                group=f"{provider}.{interaction.method} {interaction.path}",
+                group=group,
                 findings=tuple(found),
             )
         )

@@ -58,6 +58,14 @@ def serve(
         typer.Option("--vendors", help="Comma-separated vendors to serve (default: all five)."),
     ] = None,
     seed: SeedOpt = None,
+    pact_states: Annotated[
+        Path | None,
+        typer.Option(
+            "--pact-states",
+            help="A pacts folder (contracts/pacts/): serve a Pact verification target, "
+            "no weather, POST /_pact/state rebuilding each model from the recordings.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the scenario's vendors on 127.0.0.1 until Ctrl-C, one port each.
 
@@ -65,7 +73,9 @@ def serve(
     gets 400 INVALID_REQUEST naming the field), meets the scenario's weather (latency,
     errors, lost answers, 429, outages, concurrency limits) on the mock clock, and is
     answered by the simulator's vendor model. GET /_mock/webhooks on a vendor's port
-    returns the webhooks it sent since the last look.
+    returns the webhooks it sent since the last look. With --pact-states, `contracts
+    verify --base-url http://127.0.0.1:<port> --state-url /_pact/state` verifies the
+    pacts against them.
     """
     from mocks.clock import WallClock
     from mocks.serve import PortBusy, base_urls, listen
@@ -80,7 +90,16 @@ def serve(
         fail(f"--vendors {vendors!r}: expected names among: {', '.join(VENDORS)}")
     loaded = _scenario(Path(scenario))
     clock = WallClock(time_scale)
-    mocks = open_vendors(loaded, clock, seed, tuple(chosen))
+    states = None
+    if pact_states is None:
+        mocks = open_vendors(loaded, clock, seed, tuple(chosen))
+    else:
+        from mocks.pacts import StatesRefused, provider_states
+
+        try:
+            states, mocks = provider_states(loaded, pact_states, tuple(chosen))
+        except StatesRefused as exc:
+            fail(f"--pact-states: {exc}")
     ports = {name: 0 if port_base == 0 else port_base + 1 + VENDORS.index(name) for name in chosen}
     try:
         sockets = listen(ports)
@@ -95,7 +114,7 @@ def serve(
     )
     # uvicorn shuts down cleanly on Ctrl-C, then passes the interrupt on
     with contextlib.suppress(KeyboardInterrupt):
-        run_server(mocks, clock, sockets)
+        run_server(mocks, clock, sockets, states)
     served = sum(mock.requests for mock in mocks.values())
     err.print(f"stopped after {served:,} request{'s' if served != 1 else ''}", highlight=False)
 

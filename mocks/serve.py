@@ -83,10 +83,14 @@ def _server(
 
 
 def serve(
-    mocks: Mapping[str, VendorMock], clock: Clock, sockets: Mapping[str, socket.socket]
+    mocks: Mapping[str, VendorMock],
+    clock: Clock,
+    sockets: Mapping[str, socket.socket],
+    states: States | None = None,
 ) -> None:
-    """Serve until interrupted (Ctrl-C stops the server cleanly)."""
-    server = _server(mocks, clock, sockets)
+    """Serve until interrupted (Ctrl-C stops the server cleanly); ``states`` answers
+    Pact's ``POST /_pact/state``, if given."""
+    server = _server(mocks, clock, sockets, states)
     asyncio.run(server.serve(sockets=list(sockets.values())))
 
 

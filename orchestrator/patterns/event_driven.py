@@ -121,7 +121,7 @@ STEPS = (
             "unitPrice": d.lines[0].unit_price,
             "currency": d.currency,
             "amount": d.total,
-            "salesOrderId": p["order"]["id"],
+            "salesOrderId": p["orderId"],
             "dealId": d.id,
         },
         cancel_subscription,
@@ -151,7 +151,7 @@ STEPS = (
             "accountId": p["account"]["id"],
             "type": "onboarding",
             "subject": f"Onboard {p['account']['name']} ({d.plan})",
-            "salesOrderId": p["order"]["id"],
+            "salesOrderId": p["orderId"],
             "dealId": d.id,
         },
         close_case,
@@ -163,7 +163,7 @@ STEPS = (
         ONBOARDING_OPENED,
         ORDER_LIVE,
         lambda p, d: {
-            "salesOrderId": p["order"]["id"],
+            "salesOrderId": p["orderId"],
             "amount": d.total,
             "currency": d.currency,
         },
@@ -245,9 +245,13 @@ class EventDriven:
                 yield from client.publish(UNDO, deal.id, undo)
                 return "undoing"
             payload[step.step] = body
+            if step.step == "order":
+                # order.accepted has one shape in every pattern: the commitment's
+                # deal, account, customerId and orderId (here with the steps' bodies)
+                payload["orderId"] = body["id"]
             if step.next == ORDER_LIVE:
                 yield from _write_back(client, deal, payload)
-                live = {"orderId": payload["order"]["id"], "invoiceId": body["id"]}
+                live = {"orderId": payload["orderId"], "invoiceId": body["id"]}
                 yield from client.publish(ORDER_LIVE, deal.id, live)
             else:
                 yield from client.publish(step.next, deal.id, payload)

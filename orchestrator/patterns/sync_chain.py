@@ -18,6 +18,7 @@ from orchestrator.events import ORDER_ACCEPTED, ORDER_LIVE, Subscription
 from orchestrator.workflows.quote_to_cash import (
     Commitment,
     accept_order,
+    commitment_payload,
     fulfil,
     order_saga,
     validate_account,
@@ -51,7 +52,9 @@ class SyncChain:
             yield from settle(saga, deal.id, exc)
             return
         publish = self.client.publish
-        yield from publish(ORDER_ACCEPTED, deal.id, {"orderId": done.order_id})
+        # one shape per topic, whichever pattern announces it: the hybrid's and the
+        # outbox's fulfilment reads this very body
+        yield from publish(ORDER_ACCEPTED, deal.id, commitment_payload(done))
         yield from publish(ORDER_LIVE, deal.id, {"orderId": done.order_id, "invoiceId": invoice})
 
     def subscriptions(self) -> list[Subscription]:

@@ -2,14 +2,14 @@
 
 The orchestrator names vendor operations by operationId and sends a flat ``params``
 mapping; the pact (``contracts/pacts/lifecycle-orchestrator-erp.json``) is written
-by hand in ``test_erp_consumer_pact.py``. Nothing else ties the two together, so
-this test does: it drives the real workflows with a scripted ``Plan`` (happy path,
-business rejections, an exhausted retry budget, an unknown outcome that the saga
-replays and voids), collects every ERP ``Call``, and checks each one against the
-ERP's 2026.1 OpenAPI document (the operationId exists: method and path template),
-the pact (an interaction for that method and path, with the same top-level body
-keys and an ``Idempotency-Key`` when the orchestrator sends one), and the ERP sim
-model (it implements the operation).
+from a handful of recorded workflows (``mocks/pacts.py``). Nothing ties every path
+the orchestrator can take to it, so this test does: it drives the real workflows
+with a scripted ``Plan`` (happy path, business rejections, an exhausted retry
+budget, an unknown outcome that the saga replays and voids), collects every ERP
+``Call``, and checks each one against the ERP's 2026.1 OpenAPI document (the
+operationId exists: method and path template), the pact (an interaction for that
+method and path, with the same top-level body keys and an ``Idempotency-Key`` when
+the orchestrator sends one), and the ERP sim model (it implements the operation).
 """
 
 from __future__ import annotations

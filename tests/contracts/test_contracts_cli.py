@@ -17,11 +17,10 @@ from contracts.cli import contracts_app
 
 OLD, NEW = ERP / "erp-2026.1.yaml", ERP / "erp-2026.2.yaml"
 BROKEN = {
-    "a request to upsert the customer of CRM account ACC-000123",
-    "a request to create a sales order",
-    "a request to get sales order SO-1",
-    "a request to cancel sales order SO-1",
-    "a request to invoice sales order SO-1",
+    "upsertCustomer answering 200",
+    "createSalesOrder answering 201",
+    "cancelSalesOrder answering 200",
+    "createInvoice answering 201",
 }
 
 
@@ -34,7 +33,7 @@ def gate(runner: CliRunner, spec: Path, *extra: str) -> tuple[int, str]:
 def test_gate_passes_against_the_version_the_pact_was_written_for(runner: CliRunner) -> None:
     code, output = gate(runner, OLD)
     assert code == 0, output
-    assert "0 of 11 interaction(s) break" in output
+    assert "0 of 7 interaction(s) break" in output
 
 
 def test_gate_fails_against_the_new_version_naming_each_broken_interaction(
@@ -43,22 +42,21 @@ def test_gate_fails_against_the_new_version_naming_each_broken_interaction(
     report = tmp_path / "gate.xml"
     code, output = gate(runner, NEW, "--format", "junit", "--output", str(report))
     assert code == 1
-    assert "5 of 11 interaction(s) break" in output
+    assert "4 of 7 interaction(s) break" in output
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None
-    assert suite.get("tests") == "11"
-    assert suite.get("failures") == "5"
+    assert suite.get("tests") == "7"
+    assert suite.get("failures") == "4"
     failures = {}
     for case in suite.iter("testcase"):
         failure = case.find("failure")
         if failure is not None:
             failures[(case.get("name") or "").split(" (given")[0]] = failure.get("type")
     assert failures == {
-        "a request to upsert the customer of CRM account ACC-000123": "pact-request-body-invalid",
-        "a request to create a sales order": "pact-response-field-missing",
-        "a request to get sales order SO-1": "pact-response-field-missing",
-        "a request to cancel sales order SO-1": "pact-response-field-missing",
-        "a request to invoice sales order SO-1": "pact-response-value-not-in-enum",
+        "upsertCustomer answering 200": "pact-request-body-invalid",
+        "createSalesOrder answering 201": "pact-response-field-missing",
+        "cancelSalesOrder answering 200": "pact-response-field-missing",
+        "createInvoice answering 201": "pact-response-value-invalid",
     }
 
 
@@ -67,12 +65,12 @@ def test_gate_json_report_on_stdout(runner: CliRunner) -> None:
     assert code == 1
     data = json.loads(output)
     assert data["exitCode"] == 1
-    assert data["counts"]["failed"] == 5
+    assert data["counts"]["failed"] == 4
     broken = {c["name"].split(" (given")[0] for c in data["cases"] if c["failed"]}
     assert broken == BROKEN
     unused = next(c for c in data["cases"] if c["name"] == "operations no interaction uses")
     assert {f["level"] for f in unused["findings"]} == {"info"}
-    invoice = next(c for c in data["cases"] if c["name"].startswith("a request to invoice"))
+    invoice = next(c for c in data["cases"] if c["name"].startswith("createInvoice answering 201"))
     infos = [f for f in invoice["findings"] if f["id"] == "pact-change-unused"]
     assert any("legacyReference" in f["message"] for f in infos)
 
@@ -83,8 +81,8 @@ def test_gate_markdown_report(runner: CliRunner, tmp_path: Path) -> None:
     text = out.read_text()
     assert code == 1
     assert text.startswith("### Contract gate: ❌ breaks")
-    assert "`pact-response-value-not-in-enum`" in text
-    assert "| ❌ | a request to invoice sales order SO-1" in text
+    assert "`pact-response-value-invalid`" in text
+    assert "| ❌ | createInvoice answering 201" in text
 
 
 def test_diff_lists_graded_changes(runner: CliRunner) -> None:

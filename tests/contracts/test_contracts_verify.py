@@ -1,24 +1,51 @@
-"""``contracts verify``: the real Pact verifier against providers served by the test."""
+"""``contracts verify``: the real Pact verifier against the ERP mock, served by the test.
+
+The provider is the ERP's vendor mock with Pact provider states rebuilt from the
+recorded traffic (``mocks.pacts.provider_states``), as ``mocks serve --pact-states``
+serves it; a provider that breaks the pact is the same mock with its model's sales
+order renaming ``status``.
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 
-from contracts_erp_provider import build_app
-from contracts_testkit import PACTS, free_port, serve
+import pytest
+from contracts_testkit import PACTS, ROOT, free_port
 from typer.testing import CliRunner
 
 from contracts.cli import contracts_app
+from mocks.clock import ManualClock
+from mocks.pacts import REFUSING, provider_states
+from mocks.serve import serving
+from mocks.vendor import VendorMock
+from sim.scenario import load
+from sim.systems.erp import SalesOrder
 
-STATUS_CASES = {
-    "a request to create a sales order",
-    "a request to get sales order SO-1",
-    "a request to cancel sales order SO-1",
-}
+SCENARIO = load(ROOT / "scenarios" / "b2b_saas_quote_to_cash.yaml")
+STATUS_CASES = {"createSalesOrder answering 201", "cancelSalesOrder answering 200"}
+
+
+@contextmanager
+def erp_provider() -> Iterator[tuple[str, list[str]]]:
+    """The ERP mock on a free port with its Pact states; yields its root URL and the
+    states the verifier set up."""
+    states, mocks = provider_states(SCENARIO, PACTS, ("erp",))
+    seen: list[str] = []
+
+    def setup(system: str, state: str, params: Any) -> VendorMock:
+        seen.append(state)
+        return states(system, state, params)
+
+    with serving(mocks, ManualClock(), states=setup) as urls:
+        yield urls["erp"].removesuffix(mocks["erp"].base_path), seen
 
 
 def _verify(runner: CliRunner, base_url: str, *extra: str) -> tuple[int, str]:
@@ -41,24 +68,29 @@ def _verify(runner: CliRunner, base_url: str, *extra: str) -> tuple[int, str]:
 
 
 def test_provider_that_honours_the_pact_passes(runner: CliRunner) -> None:
-    app, state = build_app()
-    with serve(app) as url:
+    with erp_provider() as (url, seen):
         code, output = _verify(runner, url)
     assert code == 0, output
-    assert "0 of 11 interaction(s) break" in output
-    assert "customer CUS-2 is on credit hold" in state.states_seen
-    assert "a sales order SO-1 exists" in state.states_seen
+    assert "0 of 7 interaction(s) break" in output
+    assert REFUSING in seen  # the credit hold was set up, not merely described
 
 
 def test_provider_that_renames_a_field_fails_and_names_the_interactions(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app, _ = build_app(status_field="orderStatus")
+    real = SalesOrder.body
+
+    def renamed(self: SalesOrder) -> dict[str, Any]:
+        body = real(self)
+        body["orderStatus"] = body.pop("status")
+        return body
+
+    monkeypatch.setattr(SalesOrder, "body", renamed)
     report = tmp_path / "verify.xml"
-    with serve(app) as url:
+    with erp_provider() as (url, _):
         code, output = _verify(runner, url, "--format", "junit", "--output", str(report))
     assert code == 1, output
-    assert "3 of 11 interaction(s) break" in output
+    assert "2 of 7 interaction(s) break" in output
     assert "verify-failed" in output
     suite = ET.parse(report).getroot().find("testsuite")
     assert suite is not None
@@ -92,8 +124,7 @@ def test_bad_base_url_is_a_usage_error(runner: CliRunner) -> None:
 def test_verify_sends_no_usage_telemetry_unless_asked() -> None:
     env = {key: value for key, value in os.environ.items() if key != "PACT_DO_NOT_TRACK"}
     command = [sys.executable, "-m", "contracts", "verify", "--provider", "erp"]
-    app, _ = build_app()
-    with serve(app) as url:
+    with erp_provider() as (url, _):
         command += ["--base-url", url, "--pacts", str(PACTS), "--state-url", "/_pact/state"]
         done = subprocess.run(
             command,

@@ -40,7 +40,7 @@ def traffic() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory, traffic: dict[str, Any]) -> Path:
     directory = tmp_path_factory.mktemp("pacts")
-    write_pacts(traffic, directory)
+    write_pacts(traffic, directory, (SCENARIO.name, 7))
     if os.environ.get("LIFECYCLE_REFRESH_PACTS") == "1":
         for system in SYSTEMS:
             name = f"{CONSUMER}-{system}.json"
@@ -84,7 +84,7 @@ def test_the_pact_holds_exactly_what_the_orchestrator_sent(
 
 @pytest.mark.parametrize("system", SYSTEMS)
 def test_each_vendor_mock_passes_the_real_pact_verifier(generated: Path, system: str) -> None:
-    report = verify(SCENARIO, 7, system, generated)
+    report = verify(SCENARIO, system, generated)
     failing = [(c.name, [f.message for f in c.findings]) for c in report.cases if c.findings]
     assert report.exit_code == 0, failing
     assert len(report.cases) >= 1
@@ -101,7 +101,7 @@ def test_a_model_that_renames_a_field_fails_verification(
         return body
 
     monkeypatch.setattr(Subscription, "body", renamed)
-    report = verify(SCENARIO, 7, "billing", generated)
+    report = verify(SCENARIO, "billing", generated)
     assert report.exit_code != 0
     failed = {c.name.split(" (given")[0] for c in report.cases if c.findings}
     assert "createSubscription answering 201" in failed
@@ -120,3 +120,19 @@ def test_the_gate_passes_each_vendors_document_and_fails_billings_next_version()
     assert report.exit_code == 1
     failed = {c.name.split(" (given")[0] for c in report.cases if c.fails(report.fail_on)}
     assert "createSubscription answering 201" in failed
+
+
+def test_the_gate_reads_real_v3_pact_output(tmp_path: Path, traffic: dict[str, Any]) -> None:
+    from contracts.gate import run_gate
+    from contracts.loader import load_document
+
+    (path,) = write_pacts(traffic, tmp_path, (SCENARIO.name, 7), "V3", ("erp",))
+    assert json.loads(path.read_text())["metadata"]["pactSpecification"]["version"] == "3.0.0"
+    interactions = load_pacts([path])
+    erp = ROOT / "contracts" / "vendors" / "erp"
+    old = run_gate(load_document(erp / "erp-2026.1.yaml"), interactions, "erp")
+    new = run_gate(load_document(erp / "erp-2026.2.yaml"), interactions, "erp")
+    assert old.exit_code == 0
+    assert new.exit_code == 1
+    failed = {c.name.split(" (given")[0] for c in new.cases if c.fails(new.fail_on)}
+    assert "createInvoice answering 201" in failed

@@ -17,7 +17,7 @@ SCENARIO = ROOT / "scenarios" / "b2b_saas_quote_to_cash.yaml"
 COMMAND = [sys.executable, "-c", "from sim.cli import main; main()", "mocks", "serve"]
 
 
-def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start(*args: str, vendors: int = 5) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """Start the server; its vendors' base URLs once it printed them all."""
     process = subprocess.Popen(
         [*COMMAND, str(SCENARIO), *args],
@@ -28,7 +28,7 @@ def start(*args: str) -> tuple[subprocess.Popen[str], dict[str, str]]:
     )
     assert process.stdout is not None
     urls = {}
-    while len(urls) < 5:
+    while len(urls) < vendors:
         line = process.stdout.readline()
         assert line, process.stderr.read() if process.stderr else "no output"
         name, url = line.split()
@@ -96,6 +96,36 @@ def test_an_unknown_vendor_or_a_bad_scenario_is_exit_2(tmp_path: Path) -> None:
     )
     assert scenario.returncode == 2 and "workload.arrivals_per_hour" in scenario.stderr
     assert "Traceback" not in vendor.stderr + scenario.stderr
+
+
+def test_serve_with_pact_states_is_a_provider_the_real_verifier_passes() -> None:
+    process, urls = start(
+        "--vendors", "erp", "--port-base", "0", "--pact-states", "contracts/pacts", vendors=1
+    )
+    try:
+        root = urls["erp"].split("/services/")[0]
+        ready(f"{root}/_mock/health")
+        verify = [sys.executable, "-m", "contracts", "verify", "--provider", "erp"]
+        verify += ["--base-url", root, "--state-url", "/_pact/state", "--pacts", "contracts/pacts"]
+        done = subprocess.run(verify, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=20)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 of 7 interaction(s) break" in done.stdout
+
+
+def test_pact_states_without_recordings_is_exit_2(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*COMMAND, str(SCENARIO), "--vendors", "erp", "--pact-states", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"--pact-states: {tmp_path}/recorded/erp.json: no recording" in done.stderr
+    assert "make pacts" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_api_serve_answers_the_domain_operations_and_stops_on_ctrl_c() -> None:
