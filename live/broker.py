@@ -62,11 +62,17 @@ class Broker:
     def publish(self, effect: Publish, now: float) -> None:
         """Accept one event: taps hear it now, groups get it as soon as they can."""
         self.published += 1
-        message = Message(effect.topic, effect.key, effect.payload, 1, f"evt_{next(self._ids)}")
+        self.deliver(
+            Message(effect.topic, effect.key, effect.payload, 1, f"evt_{next(self._ids)}"), now
+        )
+
+    def deliver(self, message: Message, now: float) -> None:
+        """Hand one message, as it came (a vendor's webhook with its id and signature),
+        to the taps and to every consumer group of its topic."""
         for tap in self.taps:
-            tap(effect.topic, effect.key, effect.payload, now)
+            tap(message.topic, message.key, message.payload, now)
         loop = asyncio.get_running_loop()
-        for group, handler in self.groups.get(effect.topic, ()):
+        for group, handler in self.groups.get(message.topic, ()):
             task = loop.create_task(self._deliver(group, handler, message))
             self.runtime.tasks.add(task)  # the runtime's idle() waits for deliveries too
             task.add_done_callback(self.runtime.tasks.discard)

@@ -83,8 +83,15 @@ class LiveRuntime:
         self._start = time.monotonic()
 
     def now(self) -> float:
-        """Runtime seconds since the runtime started."""
+        """Runtime seconds since the runtime started (or since the clock it was
+        aligned with started)."""
         return (time.monotonic() - self._start) * self.time_scale
+
+    def align(self, now: float) -> None:
+        """Set the clock so that it reads ``now`` at this instant: the mocks' clock,
+        say, so that a time a vendor stamps (the order store's ``committedAt``) and
+        the runtime's own are read on one clock, as in the simulator."""
+        self._start = time.monotonic() - now / self.time_scale
 
     def start(self, workflow: Workflow, workflow_id: str | None = None) -> asyncio.Task[Any]:
         """Run ``workflow`` as a task; an escaping ``CallError`` goes to ``on_crash``."""

@@ -20,11 +20,7 @@ from orchestrator.events import Handler
 from orchestrator.patterns import Pattern
 from orchestrator.workflows.quote_to_cash import workflow_id
 
-__all__ = ["LIVE_PATTERNS", "run_deals"]
-
-LIVE_PATTERNS = ("sync_chain", "hybrid", "event_driven", "batch")
-"""The patterns the live runtime runs today: ``outbox`` needs the order store
-(``oms``) over HTTP, which has no document and mock yet."""
+__all__ = ["run_deals"]
 
 
 async def run_deals(
@@ -35,6 +31,8 @@ async def run_deals(
     taps: Iterable[Tap] = (),
     extra: Iterable[tuple[str, str, Handler]] = (),
     closed: Callable[[Deal, float], None] | None = None,
+    settled: Callable[[], bool] = lambda: True,
+    cap: float = float("inf"),
 ) -> None:
     """Close each deal after its gap (runtime seconds) and wait for all to end.
 
@@ -47,6 +45,10 @@ async def run_deals(
         extra: More consumer groups ``(topic, group, handler)``: the webhook
             receivers, say.
         closed: Told ``(deal, now)`` as each deal closes (the metrics' stopwatch).
+        settled: Whether every deal has ended; the session waits for it once the
+            workflows are idle (the outbox's relay publishes what they committed).
+        cap: Runtime seconds after the last arrival to wait for ``settled`` at most;
+            what is still open then stays in flight.
     """
     broker.taps.extend(taps)
     for sub in pattern.subscriptions():
@@ -61,12 +63,14 @@ async def run_deals(
             if closed is not None:
                 closed(deal, runtime.now())
             runtime.start(pattern.close(deal), workflow_id(deal.id))
+        deadline = runtime.now() + cap
         while True:
             await runtime.idle()
             held: Any = getattr(pattern, "backlog", None)
-            if held is None or not held():
+            if ((held is None or not held()) and settled()) or runtime.now() >= deadline:
                 break
-            await asyncio.sleep(1.0 / runtime.time_scale)  # the batcher's tray is not empty
+            # the batcher's tray is not empty, or the relay has yet to publish
+            await asyncio.sleep(1.0 / runtime.time_scale)
     finally:
         for task in background:
             task.cancel()

@@ -118,7 +118,8 @@ class MockApp:
             why = {"code": "METHOD_NOT_ALLOWED", "message": f"{path} answers GET only"}
             await respond(send, 405, why, {"Allow": "GET"})
         elif path == "/_mock/health":
-            await respond(send, 200, {"vendor": mock.name, "requests": mock.requests})
+            health = {"vendor": mock.name, "requests": mock.requests, "now": self.clock.now()}
+            await respond(send, 200, health)
         elif path == "/_mock/webhooks":
             sent, mock.webhooks = mock.webhooks, []
             await respond(send, 200, {"webhooks": sent})

@@ -36,8 +36,8 @@ TimeScaleOpt = Annotated[
 ]
 
 PORT_BASE = 8400
-"""Vendor n (in registry order: crm, erp, billing, provisioning, support) listens on
-``port base + n``."""
+"""System n (in registry order: crm, erp, billing, provisioning, support, and the
+order store oms when the scenario has one) listens on ``port base + n``."""
 
 
 @mocks_app.command()
@@ -55,7 +55,11 @@ def serve(
     time_scale: TimeScaleOpt = 1.0,
     vendors: Annotated[
         str | None,
-        typer.Option("--vendors", help="Comma-separated vendors to serve (default: all five)."),
+        typer.Option(
+            "--vendors",
+            help="Comma-separated systems to serve (default: the five vendors, and the "
+            "order store oms when the scenario has one).",
+        ),
     ] = None,
     seed: SeedOpt = None,
     pact_states: Annotated[
@@ -80,15 +84,21 @@ def serve(
     from mocks.clock import WallClock
     from mocks.serve import PortBusy, base_urls, listen
     from mocks.serve import serve as run_server
-    from mocks.shop import open_vendors
-    from sim.scenario import VENDORS
+    from mocks.shop import SERVABLE, open_vendors, served
 
-    vendors = ",".join(VENDORS) if vendors is None else vendors
-    chosen = [name.strip() for name in vendors.split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in VENDORS]
-    if unknown or not chosen:
-        fail(f"--vendors {vendors!r}: expected names among: {', '.join(VENDORS)}")
     loaded = _scenario(Path(scenario))
+    offered = served(loaded)
+    named = offered if vendors is None else vendors.split(",")
+    chosen = [name.strip() for name in named if name.strip()]
+    unknown = [name for name in chosen if name not in SERVABLE]
+    if unknown or not chosen:
+        fail(f"--vendors {vendors!r}: expected names among: {', '.join(SERVABLE)}")
+    missing = [name for name in chosen if name not in offered]
+    if missing:
+        fail(
+            f"--vendors {vendors!r}: {scenario} has no {', '.join(missing)} "
+            f"(systems.{missing[0]} is null); drop it from --vendors or configure it"
+        )
     clock = WallClock(time_scale)
     states = None
     if pact_states is None:
@@ -100,7 +110,7 @@ def serve(
             states, mocks = provider_states(loaded, pact_states, tuple(chosen))
         except StatesRefused as exc:
             fail(f"--pact-states: {exc}")
-    ports = {name: 0 if port_base == 0 else port_base + 1 + VENDORS.index(name) for name in chosen}
+    ports = {name: 0 if port_base == 0 else port_base + 1 + SERVABLE.index(name) for name in chosen}
     try:
         sockets = listen(ports)
     except PortBusy as exc:
@@ -115,8 +125,8 @@ def serve(
     # uvicorn shuts down cleanly on Ctrl-C, then passes the interrupt on
     with contextlib.suppress(KeyboardInterrupt):
         run_server(mocks, clock, sockets, states)
-    served = sum(mock.requests for mock in mocks.values())
-    err.print(f"stopped after {served:,} request{'s' if served != 1 else ''}", highlight=False)
+    answered = sum(mock.requests for mock in mocks.values())
+    err.print(f"stopped after {answered:,} request{'s' if answered != 1 else ''}", highlight=False)
 
 
 def live(
@@ -154,19 +164,12 @@ def live(
     the orchestrator's. Start the vendors first with `mocks serve` (same scenario,
     seed and --time-scale), or pass --with-mocks.
     """
-    from live.session import LIVE_PATTERNS
+    from orchestrator.patterns import PATTERNS
 
     loaded = _scenario(Path(scenario))
     name = pattern or loaded.pattern
-    from orchestrator.patterns import PATTERNS
-
     if name not in PATTERNS:
-        fail(f"--pattern: unknown pattern {name!r}; expected one of: {', '.join(LIVE_PATTERNS)}")
-    if name not in LIVE_PATTERNS:
-        fail(
-            f"--pattern {name!r}: the live runtime runs {', '.join(LIVE_PATTERNS)}; "
-            "outbox needs the order store over HTTP, which has no mock yet"
-        )
+        fail(f"--pattern: unknown pattern {name!r}; expected one of: {', '.join(PATTERNS)}")
     from mocks.live_run import run_live
 
     used = loaded.seed if seed is None else seed

@@ -16,25 +16,30 @@ import socket
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from contracts.binding import Routes
 from contracts.loader import load_document
 from live.broker import Broker
 from live.runtime import LiveRuntime
 from live.session import run_deals
+from live.webhooks import Forwarder
 from mocks.clock import WallClock
 from mocks.serve import HOST, serving
-from mocks.shop import open_vendors
+from mocks.shop import SERVABLE, open_vendors, served
 from mocks.vendor import document_path, vendor_routes
 from orchestrator.client import Client
 from orchestrator.deal import Deal
 from orchestrator.patterns import make
+from orchestrator.receivers import receivers
 from sim.metrics import Recorder
 from sim.report import duration_text
-from sim.scenario import VENDORS, Scenario
+from sim.scenario import Scenario
 from sim.workload import deals
-from sim.world import World
+from sim.world import SETTLE_CAP, World
 
 __all__ = ["API_DOCUMENT", "default_urls", "run_live", "serve_domain_api"]
 
@@ -44,16 +49,21 @@ API_DOCUMENT = (
 """The domain API's own document."""
 
 
-def default_urls(port_base: int) -> dict[str, str]:
-    """Where ``mocks serve --port-base`` puts each vendor."""
+def default_urls(port_base: int, systems: tuple[str, ...]) -> dict[str, str]:
+    """Where ``mocks serve --port-base`` puts each of ``systems``."""
     found = {}
-    for n, system in enumerate(VENDORS, 1):
+    for system in systems:
         base = Routes(load_document(document_path(system))).base_path
-        found[system] = f"http://{HOST}:{port_base + n}{base}"
+        found[system] = f"http://{HOST}:{port_base + 1 + SERVABLE.index(system)}{base}"
     return found
 
 
-def _check_reachable(urls: dict[str, str]) -> None:
+def _mocks_clock(urls: dict[str, str]) -> float:
+    """The mocks' clock, read from a vendor's health page; checks each vendor answers.
+
+    Raises:
+        ConnectionError: A vendor's base URL does not answer.
+    """
     for system, url in urls.items():
         parts = urlsplit(url)
         try:
@@ -64,6 +74,15 @@ def _check_reachable(urls: dict[str, str]) -> None:
                 "vendors with `lifecycle-sandbox mocks serve SCENARIO` (same --port-base), "
                 "or pass --with-mocks"
             ) from exc
+    first = _root(next(iter(urls.values())))
+    try:
+        health = httpx.get(f"{first}/_mock/health", timeout=5).json()
+        return float(health["now"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+        raise ConnectionError(
+            f"{first} answers, but not as `lifecycle-sandbox mocks serve` does "
+            f"(GET /_mock/health: {exc}); point --port-base at the mocks"
+        ) from exc
 
 
 def run_live(
@@ -89,21 +108,24 @@ def run_live(
         )
     )
     with ExitStack() as stack:
+        policy = scenario.build_policy()
+        routes = vendor_routes()
         if with_mocks:
             clock = WallClock(time_scale)
             urls = stack.enter_context(serving(open_vendors(scenario, clock, seed), clock))
+            runtime = LiveRuntime(urls, routes, time_scale, policy.max_in_flight)
+            runtime.align(clock.now())  # one clock: the order store stamps commitments
         else:
-            urls = default_urls(port_base)
-            _check_reachable(urls)
-        policy = scenario.build_policy()
-        routes = vendor_routes()
-        runtime = LiveRuntime(urls, routes, time_scale, policy.max_in_flight)
+            urls = default_urls(port_base, served(scenario))
+            runtime = LiveRuntime(urls, routes, time_scale, policy.max_in_flight)
+            runtime.align(_mocks_clock(urls))
         recorder = Recorder(scenario.sla.order_live, scenario.sla.commitment)
         started = time.monotonic()
         interrupted = False
+        seen: dict[str, Any] = {"webhooks": {}, "dead_lettered": 0}
         announce(f"closing {len(arrivals):,} deals over HTTP; Ctrl-C stops and summarises")
         try:
-            asyncio.run(_run(scenario, pattern, arrivals, runtime, recorder))
+            asyncio.run(_run(scenario, pattern, arrivals, runtime, recorder, seen))
         except (KeyboardInterrupt, asyncio.CancelledError):
             interrupted = True  # what was measured so far is still summarised
         wall = time.monotonic() - started
@@ -120,6 +142,7 @@ def run_live(
         f"cycle time p50 {duration_text(cycle['p50'])} p95 {duration_text(cycle['p95'])} "
         "(runtime time)",
         "requests: " + ", ".join(f"{s} {n:,}" for s, n in runtime.calls.items()),
+        *_webhook_line(seen),
         f"{wall:.2f} s wall, {metrics['deals'] / wall:,.1f} deals/s",
     ]
 
@@ -130,18 +153,28 @@ async def _run(
     arrivals: list[tuple[float, Deal]],
     runtime: LiveRuntime,
     recorder: Recorder,
+    seen: dict[str, Any],
 ) -> None:
+    """Run the deals; ``seen`` keeps the webhooks forwarded and the dead letters,
+    however the run ends."""
     policy = scenario.build_policy()
     broker = Broker(runtime, scenario.broker.max_deliveries, scenario.broker.redelivery.build())
     runtime.on_crash = lambda error, wf: recorder.crashed(wf or "", str(error), runtime.now())
     settings = getattr(scenario.patterns, pattern, None)
-    built = make(pattern, Client(policy), settings.model_dump() if settings else {})
+    client = Client(policy)
+    built = make(pattern, client, settings.model_dump() if settings else {})
+    senders = scenario.webhook_senders()
+    # the receivers, as in the simulator; the vendors' webhooks reach them by courier
+    hooks = [(sub.topic, sub.group, sub.handler) for sub in receivers(client, senders)]
+    feeds = {system: f"{_root(runtime.base_urls[system])}/_mock/webhooks" for system in senders}
+    forwarder = Forwarder(feeds, broker, runtime.http)
     # Ctrl-C cancels the run itself, whatever it is awaiting (the mocks' server thread
     # and asyncio's own handler were seen to let an early one pass unnoticed).
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
     loop.add_signal_handler(signal.SIGINT, main.cancel)
+    courier = loop.create_task(forwarder.run()) if feeds else None
     try:
         await run_deals(
             built,
@@ -149,11 +182,35 @@ async def _run(
             broker,
             arrivals,
             [recorder.observe],
+            hooks,
             closed=lambda deal, now: recorder.close(deal.id, now),
+            settled=lambda: not recorder.pending,
+            cap=SETTLE_CAP,
         )
+        if courier is not None and await forwarder.round():
+            await runtime.idle()  # what the vendors said up to the end is applied too
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+        if courier is not None:
+            courier.cancel()
+            await asyncio.gather(courier, return_exceptions=True)
+        seen["webhooks"], seen["dead_lettered"] = forwarder.forwarded, len(broker.dlq)
         await runtime.close()
+
+
+def _webhook_line(seen: dict[str, Any]) -> list[str]:
+    """What the courier brought, and what the broker gave up on (nothing to say: none)."""
+    forwarded: dict[str, int] = seen["webhooks"]
+    if not forwarded and not seen["dead_lettered"]:
+        return []
+    brought = ", ".join(f"{system} {n:,}" for system, n in forwarded.items()) or "none"
+    return [f"webhooks forwarded: {brought}; dead-lettered {seen['dead_lettered']:,}"]
+
+
+def _root(url: str) -> str:
+    """``scheme://host:port`` of a base URL (where the mocks' own pages are)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def serve_domain_api(

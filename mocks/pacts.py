@@ -32,7 +32,7 @@ from mocks.asgi import States
 from mocks.clock import ManualClock
 from mocks.respx import vendor_router
 from mocks.shop import open_vendors
-from mocks.vendor import DOCUMENTS, Answer, VendorMock, document_path, vendor_routes
+from mocks.vendor import Answer, VendorMock, document_path, vendor_routes
 from orchestrator.client import Client
 from orchestrator.effects import Call
 from orchestrator.errors import CallError
@@ -40,7 +40,7 @@ from orchestrator.patterns import make
 from orchestrator.resilience import Policy, RetryPolicy
 from orchestrator.workflows.amendment import Amendment, amend
 from sim.faults import ScriptedFault
-from sim.scenario import Scenario
+from sim.scenario import VENDORS, Scenario
 from sim.workload import deals
 from sim.world import World
 
@@ -65,8 +65,8 @@ STATE = "the recorded requests before this one"
 """Every interaction's provider state; its parameter ``before`` counts the requests."""
 REFUSING = "the vendor says no to the next request"
 """The second state of an interaction whose answer was the model's business refusal."""
-SYSTEMS = tuple(DOCUMENTS)
-"""The vendors whose pacts come from traffic: every vendor with a document."""
+SYSTEMS = VENDORS
+"""The vendors whose pacts come from traffic: all five (the order store is ours)."""
 
 
 class Exchange(NamedTuple):
@@ -201,7 +201,7 @@ def record(scenario: Scenario, seed: int) -> dict[str, list[Exchange]]:
             deals(world.streams, world.book, world.plans, 60.0), range(5), strict=False
         )
     ]
-    books: dict[str, list[Exchange]] = {system: [] for system in DOCUMENTS}
+    books: dict[str, list[Exchange]] = {system: [] for system in SYSTEMS}
     retry = RetryPolicy(max_attempts=2, base=0.01, jitter="none")
     policy = Policy(retry=retry, compensation_retry=retry, breaker=None, timeout=30.0)
     # the second deal's entitlement: provisioning down past the retries
@@ -245,7 +245,7 @@ def record(scenario: Scenario, seed: int) -> dict[str, list[Exchange]]:
 
 def _still(scenario: Scenario) -> Scenario:
     """The scenario with no weather and no webhooks: every answer is the model's."""
-    quiet = {name: {"latency": {"fixed": 0.0}} for name in DOCUMENTS}
+    quiet = {name: {"latency": {"fixed": 0.0}} for name in SYSTEMS}
     systems = scenario.systems.model_validate({**quiet, "oms": None})
     return scenario.model_copy(update={"systems": systems})
 

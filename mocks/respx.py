@@ -24,7 +24,7 @@ from mocks.clock import Clock, ManualClock
 from mocks.shop import open_vendors
 from mocks.vendor import VendorMock
 from sim.faults import ScriptedFault
-from sim.scenario import VENDORS, Scenario
+from sim.scenario import Scenario
 
 __all__ = ["VendorRouter", "vendor_router"]
 
@@ -52,7 +52,8 @@ def vendor_router(
     seed: int | None = None,
     script: Mapping[str, Mapping[int, ScriptedFault]] | None = None,
 ) -> Iterator[VendorRouter]:
-    """Answer httpx requests to ``systems`` (all five by default) from vendor mocks.
+    """Answer httpx requests to ``systems`` from vendor mocks (by default the five
+    vendors, and the order store when the scenario has one).
 
     Args:
         scenario: The scenario (knobs, accounts, price lists).
@@ -63,10 +64,10 @@ def vendor_router(
         script: System -> (request number -> fault), as in the simulator.
 
     Raises:
-        KeyError: A system with no document.
+        KeyError: A system with no document, or one the scenario has not.
     """
     clock = clock or ManualClock()
-    mocks = open_vendors(scenario, clock, seed, systems or VENDORS, script=script)
+    mocks = open_vendors(scenario, clock, seed, systems or None, script=script)
     router = VendorRouter(assert_all_called=False, assert_all_mocked=True)
     router.mocks, router.clock, router.base_urls = mocks, clock, {}
     for system, mock in mocks.items():

@@ -146,6 +146,7 @@ REGISTRY: tuple[Registered, ...] = (
         "oms",
         OrderStore,
         default=lambda: SystemKnobs(latency=Latency(fixed=0.02)),
+        document="oms/oms-2026.1.yaml",  # ours, not a vendor's: served too for live runs
         own=True,
         optional=True,
     ),

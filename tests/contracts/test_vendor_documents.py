@@ -27,7 +27,7 @@ from sim.world import World
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = {entry.name: entry.document for entry in REGISTRY if entry.document}
-MODELS = {entry.name: entry.model for entry in REGISTRY if not entry.own}
+MODELS = {entry.name: entry.model for entry in REGISTRY}
 RUNS = (
     ("provisioning_outage.yaml", None),
     ("webhook_storm.yaml", None),

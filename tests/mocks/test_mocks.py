@@ -155,7 +155,8 @@ def test_netsuites_concurrency_limit_is_a_400_sss_request_limit_exceeded() -> No
 
 def test_a_users_unit_test_can_use_every_vendor_through_respx() -> None:
     with vendor_router(scenario()) as router:
-        assert set(router.base_urls) == {"crm", "erp", "billing", "provisioning", "support"}
+        every = {"crm", "erp", "billing", "provisioning", "support", "oms"}
+        assert set(router.base_urls) == every  # the order store too: the scenario has one
         order = httpx.post(
             f"{router.base_urls['erp']}/salesOrders",
             json={

@@ -17,7 +17,7 @@ SCENARIO = ROOT / "scenarios" / "b2b_saas_quote_to_cash.yaml"
 COMMAND = [sys.executable, "-c", "from sim.cli import main; main()", "mocks", "serve"]
 
 
-def start(*args: str, vendors: int = 5) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def start(*args: str, vendors: int = 6) -> tuple[subprocess.Popen[str], dict[str, str]]:
     """Start the server; its vendors' base URLs once it printed them all."""
     process = subprocess.Popen(
         [*COMMAND, str(SCENARIO), *args],
@@ -48,7 +48,7 @@ def ready(url: str) -> None:
 def test_serve_prints_each_vendor_and_stops_cleanly_on_ctrl_c() -> None:
     process, urls = start("--port-base", "0", "--time-scale", "100")
     try:
-        assert set(urls) == {"crm", "erp", "billing", "provisioning", "support"}
+        assert set(urls) == {"crm", "erp", "billing", "provisioning", "support", "oms"}
         assert all(url.startswith("http://127.0.0.1:") for url in urls.values())
         account = f"{urls['crm']}/sobjects/Account/ACC-000001"
         ready(account)
