@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/lifecycle.py
 	$(BIN)/python benchmarks/gate.py
 	$(BIN)/python benchmarks/over_http.py
+	$(BIN)/python benchmarks/drills.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

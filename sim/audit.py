@@ -91,6 +91,12 @@ def invoice_for_cancelled_order(r: Records) -> int:
     )
 
 
+def payment_posted_twice(r: Records) -> int:
+    """Billing invoices whose payment the ERP's cash ledger holds more than once."""
+    posted = Counter(payment.reference for payment in r.erp.payments.values())
+    return sum(n - 1 for n in posted.values() if n > 1)
+
+
 @functools.lru_cache(maxsize=1)  # two checks read it: counted once per audit
 def _live_subscriptions(r: Records) -> Counter[str]:
     """Sales order -> its audited live subscriptions."""

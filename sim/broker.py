@@ -98,6 +98,11 @@ class Group:
     # Ordered channels: key -> what waits behind the message in flight (None: nothing).
     parked: dict[str, deque[Envelope] | None] = field(default_factory=dict)
     newest: dict[str, int] = field(default_factory=dict)
+    # The operator's hand: a paused group's workers wait for ``resumed``; ``surplus``
+    # workers go home after their message (scaled down).
+    paused: bool = False
+    resumed: simpy.Event | None = None
+    surplus: int = 0
 
 
 class _Route:
@@ -331,12 +336,18 @@ class Broker:
         retention, ordered = channel.retention, channel.ordered
         expires = retention != math.inf
         while True:
+            if group.surplus:  # scaled down: this worker goes home
+                group.surplus -= 1
+                return
             if queue:
                 envelope = queue.popleft()
             else:
                 wake = env.event()
                 idle.append(wake)
                 envelope = yield wake
+            while group.paused:  # held until the operator resumes the group
+                assert group.resumed is not None
+                yield group.resumed
             message = envelope.message
             if expires and env.now - envelope.published_at > retention:
                 self._lose(group, envelope, "expired: not handled within the retention")
@@ -375,6 +386,47 @@ class Broker:
                     self._at_due(group, waiting.popleft())
                 else:
                     del parked[message.key]
+
+    def pause(self, group: Group, paused: bool) -> None:
+        """Stop ``group`` taking messages (they wait in its queue), or let it go on."""
+        if paused and not group.paused:
+            group.paused, group.resumed = True, self.env.event()
+        elif not paused and group.paused:
+            assert group.resumed is not None
+            group.paused = False
+            group.resumed.succeed()
+
+    def scale(self, group: Group, consumers: int) -> int:
+        """Give ``group`` this many workers; how many it had."""
+        before = group.consumers
+        if consumers > before:
+            for _ in range(consumers - before):
+                self.env.process(self._work(group))
+        else:
+            group.surplus += before - consumers
+        group.consumers = consumers
+        return before
+
+    def replay(self, topic: str | None = None) -> int:
+        """Hand the dead letters (of ``topic`` only, if given) back to their groups, as
+        freshly published: what a person does once the cause is fixed. How many."""
+        now = self.env.now
+        kept, count = [], 0
+        groups = {(g.topic, g.name): g for g in self.groups()}
+        for letter in self.dlq:
+            message = letter.message
+            group = groups.get((message.topic, letter.group))
+            if group is None or (topic is not None and message.topic != topic):
+                kept.append(letter)
+                continue
+            count += 1
+            group.dead_lettered -= 1
+            group.open.add(message.id)
+            seq = self._route(message.topic).published
+            again = message._replace(attempt=1)
+            self._offer(group, Envelope(again, message.key, now, seq, now))
+        self.dlq = kept
+        return count
 
     def _note_order(self, group: Group, envelope: Envelope) -> None:
         key = envelope.message.key

@@ -347,7 +347,9 @@ def validate(scenario: ScenarioArg) -> None:
 # The CLI is where the layers meet: the mocks' commands sit above the simulator (they
 # import this module's helpers, so they are added once those exist).
 from mocks.cli import api_app, live, mocks_app  # noqa: E402
+from sim.drill_cli import drill_app  # noqa: E402
 
+app.add_typer(drill_app, name="drill")
 app.add_typer(mocks_app, name="mocks")
 app.add_typer(api_app, name="api")
 app.command()(live)

@@ -114,6 +114,7 @@ REGISTRY: tuple[Registered, ...] = (
             audit.duplicate_sales_order,
             audit.order_neither_billed_nor_cancelled,
             audit.invoice_for_cancelled_order,
+            audit.payment_posted_twice,
         ),
     ),
     Registered(

@@ -225,6 +225,7 @@ class World:
         life = work.lifecycle
         self.diary = Diary(life, work.plans, streams) if life is not None else None
         self.arriving = True
+        self.surge = 1.0  # arrivals come this many times as fast (a drill's surge)
         self.amending = True  # diaries still draw amendments
         self.last_arrival = 0.0
         self.interrupted = False
@@ -306,7 +307,7 @@ class World:
         arrivals = deals(self.streams, self.book, self.plans, rate, offered)
         quote = self._quote if self.crm.prices else None
         for count, (gap, deal) in enumerate(arrivals, 1):
-            yield env.timeout(gap)
+            yield env.timeout(gap / self.surge)
             if not self.arriving:
                 return  # drained: no more deals
             if quote is not None:

@@ -54,3 +54,9 @@ def test_http_benchmark_prints_its_figures() -> None:
     for figure in ("bare ASGI app (baseline)", "x the bare app", "model and weather only"):
         assert figure in printed
     assert "live runtime over HTTP" in printed and "requests/s" in printed
+
+
+def test_drill_benchmark_prints_its_figures() -> None:
+    printed = run("benchmarks/drills.py", "--repeat", "1", "--no-command")
+    for figure in ("plain run", "with the series", "incident and answer key", "x plain"):
+        assert figure in printed

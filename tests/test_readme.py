@@ -1,7 +1,7 @@
 """The README's examples run as written.
 
 Every ``$ command`` line in a ```console block runs in a scratch copy of the
-repository's scenarios, contracts and docs, with the project's console script on
+repository's scenarios, contracts, docs and drills, with the project's console script on
 the PATH. It must exit 0, or N when the line ends with ``# exits N``, and every
 output line the README shows after it (other than ``...``) must appear in what it
 printed.
@@ -45,7 +45,7 @@ def examples() -> list[tuple[str, int, list[str]]]:
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     where = tmp_path_factory.mktemp("readme")
-    for folder in ("scenarios", "contracts", "docs"):
+    for folder in ("scenarios", "contracts", "docs", "drills"):
         shutil.copytree(ROOT / folder, where / folder)
     return where
 

@@ -101,6 +101,7 @@ def test_a_live_order_and_a_fully_undone_one_are_clean() -> None:
         ("twin order", "duplicate_sales_order"),
         ("unbilled order", "order_neither_billed_nor_cancelled"),
         ("invoice left", "invoice_for_cancelled_order"),
+        ("paid twice", "payment_posted_twice"),
         ("subscription left", "subscription_without_order"),
         ("twin subscription", "duplicate_subscription"),
         ("entitlement left", "entitlement_without_subscription"),
@@ -132,6 +133,10 @@ def test_each_check_finds_its_own_mess(mess: str, check: str) -> None:
         if mess != "subscription left":
             books.billing("cancelSubscription", {"id": sub}, None, 1.0)
             books.provisioning("revokeEntitlement", {"id": "ENT-000001"}, None, 1.0)
+    elif mess == "paid twice":  # a second delivery of invoice.paid, its key forgotten
+        paid = {"salesOrderId": order, "reference": "in-000001", "amount": 10.0}
+        books.erp("recordPayment", paid, None, 1.0)
+        books.erp("recordPayment", paid, None, 2.0)
     elif mess == "twin subscription":
         books.entitlement(books.subscription(order))
     elif mess == "entitlement left":

@@ -1,0 +1,241 @@
+"""Running a drill, and the debrief after it.
+
+The debrief is the instructor's flip chart after a fire drill: what happened when
+(faults, alerts, actions, breakers opening, dead letters piling up, the first
+overdue deal, recovery), whether the steady state held before, during and after,
+how long it took to notice (time to detect: the first alert after the first fault)
+and to recover (the hypothesis holding again, for good), and the score. The score
+runs the same drill and seed twice more: once with nobody acting (the baseline)
+and once with the answer key's actions; each run's harm is counted (deals not live,
+live late or still open when the books close, dead letters left for people,
+records the audit finds wrong), and the trainee's share of the expert's
+improvement over the baseline is the score. The deals hurt most are told
+from the event log.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Generator
+from typing import Any, NamedTuple
+
+import simpy
+
+from sim.drill import Action, Drill
+from sim.incidents import inject
+from sim.journal import Journal
+from sim.operator import Refused, act
+from sim.scenario import Scenario
+from sim.series import Series, record
+from sim.world import World
+
+__all__ = ["DrillRun", "Moment", "clock", "debrief", "run_drill"]
+
+SETTLE = 86400.0
+"""After the horizon, the world runs on this long at most to let every deal end."""
+HURT = ("compensated", "escalated", "failed", "abandoned", "revoked")
+"""Endings that hurt a customer (a business "no", ``rejected``, does not)."""
+STORIES = 3
+"""Deals told from the event log."""
+
+
+class Moment(NamedTuple):
+    """One line of the timeline."""
+
+    t: float
+    kind: str
+    text: str
+
+
+class DrillRun(NamedTuple):
+    """What one run of a drill left behind."""
+
+    metrics: dict[str, Any]
+    series: Series
+    moments: list[Moment]
+    hurt: dict[str, int]
+    stories: dict[str, list[str]]
+    trace_hash: str
+
+
+def run_drill(
+    drill: Drill, scenario: Scenario, actions: list[Action], tell: bool = False
+) -> DrillRun:
+    """Run ``drill`` with ``actions`` (none: the baseline).
+
+    Args:
+        drill: The drill.
+        scenario: Its scenario, overrides applied.
+        actions: The operator's actions, each at its time.
+        tell: Keep the event log, for the stories of the deals hurt most.
+    """
+    log = io.StringIO() if tell else None
+    journal = Journal(log) if log is not None else None
+    world = World(scenario, scenario.seed, journal=journal)
+    moments: list[Moment] = []
+    inject(world, drill.injections, lambda t, text: moments.append(Moment(t, "fault", text)))
+    series = record(world)
+    for action in sorted(actions, key=lambda a: a.at):
+        world.env.process(_take(world, action, moments))
+    world.run(duration=drill.horizon)
+    world.drain(SETTLE)
+    result = world.result()
+    metrics = result["metrics"]
+    hurt = _hurt(world, metrics)
+    stories: dict[str, list[str]] = {}
+    if journal is not None and log is not None:
+        journal.flush()
+        stories = _stories(world, log.getvalue(), drill.start, drill.end)
+    return DrillRun(metrics, series, moments, hurt, stories, result["trace_hash"])
+
+
+def _take(world: World, action: Action, moments: list[Moment]) -> Generator[simpy.Event, Any, None]:
+    yield world.env.timeout(max(action.at - world.env.now, 0.0))
+    try:
+        did = act(world, action)
+    except Refused as exc:
+        moments.append(Moment(world.env.now, "refused", f"{action.label()}: refused: {exc}"))
+        return
+    moments.append(Moment(world.env.now, "action", f"{action.label()}: {did}"))
+
+
+def _hurt(world: World, metrics: dict[str, Any]) -> dict[str, int]:
+    """Deals hurt by ending, live late, still open; the dead letters left for people
+    and the records the audit found wrong (a duplicate subscription, a payment
+    posted twice)."""
+    recorder = world.recorder
+    counts = {ending: 0 for ending in HURT}
+    for workflow, ending in recorder.ended.items():
+        if ending in counts and workflow in recorder.closed_at:
+            counts[ending] += 1
+    counts["late"] = len(recorder.cycle_time) - recorder.live_in_sla
+    counts["open"] = len(recorder.pending)
+    counts["dead_letters"] = len(world.broker.dlq)
+    counts["records_wrong"] = int(metrics["data_quality_exceptions"])
+    counts["total"] = sum(counts.values())
+    return counts
+
+
+def _stories(world: World, log: str, start: float, end: float) -> dict[str, list[str]]:
+    """The event log of the deals hurt most: those that ended worst, first."""
+    order = ("escalated", "abandoned", "failed", "compensated", "revoked")
+    rank = {ending: n for n, ending in enumerate(order)}
+    recorder = world.recorder
+    ended, closed_at = recorder.ended, recorder.closed_at
+    # still open when the books close is worst of all; then by ending, those closed
+    # while the incident ran first
+    hurt = [deal for deal in recorder.pending] + [
+        deal for deal, ending in ended.items() if ending in rank and deal in closed_at
+    ]
+
+    def badness(deal: str) -> tuple[int, bool, str]:
+        during = start <= closed_at[deal] <= end
+        return (rank.get(ended.get(deal, ""), -1), not during, deal)
+
+    worst = sorted(hurt, key=badness)[:STORIES]
+    lines: dict[str, list[str]] = {deal: [] for deal in worst}
+    for raw in log.splitlines():
+        entry = json.loads(raw)
+        deal = entry.get("correlation")
+        if deal in lines:
+            lines[deal].append(_told(entry))
+    for deal in worst:
+        ending = ended.get(deal, "still open")
+        lines[deal].append(f"ends {ending}")
+    return lines
+
+
+def _told(entry: dict[str, Any]) -> str:
+    at = clock(float(entry["t"]))
+    if entry["kind"] == "call":
+        what = f"{entry['system']}.{entry['operation']} #{entry['attempt']}: {entry['outcome']}"
+        return f"{at}  {what} ({entry['status']})" if entry["status"] else f"{at}  {what}"
+    reason = f": {entry['reason']}" if entry.get("reason") else ""
+    group = f" to {entry['group']}" if entry.get("group") else ""
+    return f"{at}  {entry['kind']} {entry['topic']}{group}{reason}"
+
+
+def clock(t: float) -> str:
+    """Simulated time as ``h:mm:ss`` from the start of the run."""
+    whole = int(t)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def debrief(drill: Drill, run: DrillRun, baseline: DrillRun, key: DrillRun) -> dict[str, Any]:
+    """The debrief of ``run``, scored against the baseline and the answer key.
+
+    Returns:
+        ``timeline`` (``[t, kind, text]``), ``hypothesis`` (each check's verdict per
+        phase), ``time_to_detect_s``, ``time_to_recover_s``, ``hurt`` (per run),
+        ``score`` (0-100, or None when the answer key does no better than the
+        baseline) and ``stories``.
+    """
+    series = run.series
+    phases = {
+        "before": (0.0, drill.start),
+        "during": (drill.start, drill.end),
+        "after": (drill.end, float("inf")),
+    }
+    verdicts = []
+    first_alert: float | None = None
+    broken_until = drill.start
+    alerts: list[Moment] = []
+    for check in drill.hypothesis:
+        verdict: dict[str, Any] = {"check": check.label()}
+        for phase, (lo, hi) in phases.items():
+            broken = [
+                t
+                for i, t in enumerate(series.t)
+                if lo < t <= hi and not check.holds(series.value(check.metric, check.system, i))
+            ]
+            verdict[phase] = "held" if not broken else f"broken from {clock(broken[0])}"
+            if broken and phase != "before":
+                alerts.append(Moment(broken[0], "alert", f"{check.label()} broken"))
+                first_alert = broken[0] if first_alert is None else min(first_alert, broken[0])
+            if broken and phase != "before":
+                broken_until = max(broken_until, broken[-1])
+        verdicts.append(verdict)
+    ever_broken = first_alert is not None
+    recovered = broken_until + series.step if ever_broken else None
+    moments = [*run.moments, *alerts, *_changes(run.series)]
+    if recovered is not None:
+        moments.append(Moment(recovered, "recovered", "the steady state holds again, for good"))
+    moments.sort(key=lambda m: (m.t, m.kind, m.text))
+    hurt = {"run": run.hurt, "baseline": baseline.hurt, "answer_key": key.hurt}
+    gain = baseline.hurt["total"] - key.hurt["total"]
+    score = None
+    if gain > 0:
+        score = max(0, min(100, round(100 * (baseline.hurt["total"] - run.hurt["total"]) / gain)))
+    return {
+        "drill": drill.name,
+        "title": drill.title,
+        "timeline": [[round(m.t, 3), m.kind, m.text] for m in moments],
+        "hypothesis": verdicts,
+        "time_to_detect_s": None if first_alert is None else round(first_alert - drill.start, 3),
+        "time_to_recover_s": None if recovered is None else round(recovered - drill.start, 3),
+        "hurt": hurt,
+        "score": score,
+        "stories": run.stories,
+        "lesson": drill.lesson,
+    }
+
+
+def _changes(series: Series) -> list[Moment]:
+    """Breakers opening, dead letters piling up, the first overdue deal."""
+    found = []
+    for system, columns in series.systems.items():
+        was = 0.0
+        for t, state in zip(series.t, columns["breaker"], strict=True):
+            if state == 1.0 and was != 1.0:
+                found.append(Moment(t, "breaker", f"{system} breaker open"))
+            was = state
+    peak = 0.0
+    for t, depth in zip(series.t, series.columns["dead_letters"], strict=True):
+        if depth > peak and (peak == 0 or depth >= 2 * peak):
+            found.append(Moment(t, "dead letters", f"{depth:g} in the dead-letter queue"))
+            peak = depth
+    overdue = next((t for t, n in zip(series.t, series.columns["overdue"], strict=True) if n), None)
+    if overdue is not None:
+        found.append(Moment(overdue, "sla", "the first deal is past its order-live SLA"))
+    return found

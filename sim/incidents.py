@@ -1,0 +1,170 @@
+"""The incident of a drill: faults switched on at a time and off again.
+
+An injection is a stagehand with a script: at ``at`` it turns a knob of the running
+world (a system's error rate, its rate limit, its latency, an outage, the arrival
+rate, a webhook sender's duplicates, the shape of its events) and, ``for`` later,
+turns it back to what it was. Outages need no stagehand: they are windows the weather already knows.
+Everything happens in simulated time, so the same drill and seed give the same
+incident, to the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import simpy
+
+from orchestrator.events import webhook_topic
+from sim.drill import Injection
+from sim.faults import latency_sampler
+from sim.rng import Draws
+from sim.world import World
+
+__all__ = ["inject"]
+
+Turn = Callable[[], Callable[[], None]]
+"""Switches a fault on; returns what switches it off again."""
+
+
+def inject(world: World, injections: list[Injection], note: Callable[[float, str], None]) -> None:
+    """Schedule every injection on ``world``; ``note(at, text)`` hears each start and end.
+
+    Raises:
+        ValueError: An injection strikes a system the scenario has not.
+    """
+    for number, injection in enumerate(injections):
+        system = injection.system
+        if system is not None and system not in world.lines:
+            raise ValueError(f"injections[{number}]: the scenario has no {system}")
+        if injection.kind == "outage":
+            faults = world.lines[system].faults  # type: ignore[index]
+            rate = injection.rate or 0.0
+            faults.outages.append((injection.at, injection.end, injection.mode, rate))
+            world.env.process(_marks(world.env, injection, note))
+            continue
+        world.env.process(_turn(world.env, injection, _switch(world, injection, number), note))
+
+
+def _marks(
+    env: simpy.Environment, injection: Injection, note: Callable[[float, str], None]
+) -> Generator[simpy.Event, Any, None]:
+    yield env.timeout(injection.at)
+    note(env.now, injection.label())
+    yield env.timeout(injection.for_)
+    note(env.now, f"{injection.label()}: over")
+
+
+def _turn(
+    env: simpy.Environment, injection: Injection, on: Turn, note: Callable[[float, str], None]
+) -> Generator[simpy.Event, Any, None]:
+    yield env.timeout(injection.at)
+    off = on()
+    note(env.now, injection.label())
+    yield env.timeout(injection.for_)
+    off()
+    note(env.now, f"{injection.label()}: over")
+
+
+def _switch(world: World, injection: Injection, number: int) -> Turn:
+    """The on-switch of one injection (its off-switch is what it returns)."""
+    kind = injection.kind
+    if kind == "surge":
+        factor = injection.factor or 1.0
+
+        def surge() -> Callable[[], None]:
+            world.surge *= factor
+            return lambda: setattr(world, "surge", world.surge / factor)
+
+        return surge
+    assert injection.system is not None
+    system = injection.system
+    faults = world.lines[system].faults
+    if kind == "rate_limit":
+        per_second = injection.per_second or 1.0
+        burst = float(injection.burst or max(1, round(per_second)))
+
+        def limit() -> Callable[[], None]:
+            saved = (faults.refill, faults.burst, faults.tokens, faults.refilled_at)
+            faults.refill, faults.burst = per_second, burst
+            faults.tokens, faults.refilled_at = min(faults.tokens, burst), world.env.now
+
+            def lift() -> None:
+                faults.refill, faults.burst = saved[0], saved[1]
+                faults.tokens, faults.refilled_at = saved[1], world.env.now
+
+            return lift
+
+        return limit
+    if kind == "latency":
+        factor = injection.factor or 1.0
+        base = latency_sampler(world.scenario.knobs(system).latency)
+
+        def slower(gen: np.random.Generator, n: int) -> np.ndarray:
+            return base(gen, n) * factor
+
+        # its own stream: the rest of the run draws what it would have drawn
+        spiked = Draws(world.streams.get(f"{system}.latency.injection{number}"), slower)
+
+        def slow() -> Callable[[], None]:
+            saved, faults.latency = faults.latency, spiked
+            return lambda: setattr(faults, "latency", saved)
+
+        return slow
+    if kind in ("errors", "lost_responses"):
+        rate = injection.rate or 0.0
+
+        def failing() -> Callable[[], None]:
+            saved = (faults.error_rate, faults.lost_rate)
+            errors = faults.error_rate + (rate if kind == "errors" else 0.0)
+            faults.error_rate = min(errors, 1.0)
+            faults.lost_rate = min(saved[1] + rate, 1.0)
+
+            def heal() -> None:
+                faults.error_rate, faults.lost_rate = saved
+
+            return heal
+
+        return failing
+    if kind == "drift":
+        return _drift(world, system, dict(injection.rename or {}))
+    assert kind == "duplicates"
+    rate = injection.rate or 0.0
+    topic = webhook_topic(system)
+    groups = [group for group in world.broker.groups() if group.topic == topic]
+    if not groups:
+        raise ValueError(f"{system} sends no webhooks in this scenario: nothing to duplicate")
+
+    def twice() -> Callable[[], None]:
+        saved = [group.channel for group in groups]
+        for group in groups:
+            group.channel = replace(group.channel, duplicate_rate=rate)
+
+        def once() -> None:
+            for group, channel in zip(groups, saved, strict=True):
+                group.channel = channel
+
+        return once
+
+    return twice
+
+
+def _drift(world: World, system: str, rename: dict[str, str]) -> Turn:
+    """The sender's events come in its next version's shape while the drift lasts."""
+    vendor = world.vendors[system]
+    if vendor.outlet is None:
+        raise ValueError(f"{system} sends no webhooks in this scenario: nothing to drift")
+
+    def drifted() -> Callable[[], None]:
+        send = vendor.outlet
+        assert send is not None
+
+        def renamed(event_type: str, key: str, data: dict[str, Any], now: float) -> None:
+            send(event_type, key, {rename.get(k, k): v for k, v in data.items()}, now)
+
+        vendor.outlet = renamed
+        return lambda: setattr(vendor, "outlet", send)
+
+    return drifted
