@@ -174,16 +174,18 @@ def _simulate(
     events: Path | None = None,
 ) -> dict[str, Any]:
     from sim.journal import Journal
+    from sim.series import record
     from sim.world import World
 
     with _events_file(events) as out:
         journal = Journal(out) if out is not None else None
         world = World(scenario, scenario.seed if seed is None else seed, pattern, journal=journal)
+        series = record(world)
         with _progress(f"{scenario.name} / {pattern}") as progress:
             world.run(duration, orders, progress)
         if journal is not None:
             journal.flush()
-    return world.result()
+    return {**world.result(), "series": series.as_json()}
 
 
 @contextmanager
@@ -342,6 +344,38 @@ def validate(scenario: ScenarioArg) -> None:
         markup=False,
         soft_wrap=True,
     )
+
+
+@app.command()
+def report(
+    results: Annotated[
+        Path, typer.Argument(help="JSON of `run`, `compare` or `drill run`.", show_default=False)
+    ],
+    html: Annotated[Path, typer.Option("--html", help="Write the page here.")],
+) -> None:
+    """One self-contained HTML page (no network, no script) for a run, compare or drill."""
+    from sim.html_report import build
+
+    _check_json_path(html, "--html")
+    try:
+        document = json.loads(results.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        fail(f"{results}: no such file; pass the JSON a `--json` option wrote")
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(f"{results}: cannot read it ({exc}); pass the JSON a `--json` option wrote")
+    except json.JSONDecodeError as exc:
+        fail(f"{results}:{exc.lineno}: not JSON ({exc.msg}); pass the JSON a `--json` option wrote")
+    if not isinstance(document, dict):
+        fail(f"{results}: expected a JSON object, got {type(document).__name__}")
+    try:
+        page = build(document)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        fail(f"{results}: {exc}")
+    try:
+        html.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        fail(f"--html: cannot write {html} ({exc.strerror}); choose another path")
+    out.print(f"wrote {html} ({len(page.encode()) / 1024:,.0f} KiB)", highlight=False)
 
 
 # The CLI is where the layers meet: the mocks' commands sit above the simulator (they

@@ -110,8 +110,12 @@ def _sample(world: World, series: Series) -> Generator[simpy.Event, Any, None]:
     seen = {system: (0, 0, 0) for system in lines}
     opens = dict.fromkeys(lines, 0)
     since = 0.0
+    watching = world.watching
     while True:
-        yield env.timeout(STEP)
+        tick = env.timeout(STEP)
+        watching.add(tick)  # the sampler keeps no run going by itself
+        yield tick
+        watching.discard(tick)
         since += STEP
         if since < series.step:
             continue  # compressed tape: one sample per (longer) step

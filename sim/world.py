@@ -8,7 +8,9 @@ up a theatre from the script's stage directions; ``run`` raises the curtain and
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Generator, Iterator, Mapping
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, cast
 
@@ -91,8 +93,9 @@ def fewer_gc_pauses(threshold: int = 20_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def drained(env: simpy.Environment) -> bool:
-    """Whether nothing is left to happen in ``env``, between two ``env.run(until=...)``.
+def drained(env: simpy.Environment, watching: Collection[simpy.Event] = ()) -> bool:
+    """Whether nothing is left to happen in ``env``, between two ``env.run(until=...)``,
+    but the ``watching`` timers (an observer's, such as the series' next sample).
 
     SimPy (4.1) leaves the event that stopped ``run`` in the queue, due now and with
     nothing to do, so ``env.peek()`` alone never says the queue is empty. Stepping
@@ -101,7 +104,11 @@ def drained(env: simpy.Environment) -> bool:
     """
     while env.peek() == env.now:
         env.step()
-    return env.peek() == float("inf")
+    if env.peek() == float("inf"):
+        return True
+    # an observer's timer alone keeps nothing going (SimPy has no public view of
+    # its queue: entries are (time, priority, id, event))
+    return bool(watching) and all(entry[3] in watching for entry in env._queue)
 
 
 class World:
@@ -226,6 +233,7 @@ class World:
         self.diary = Diary(life, work.plans, streams) if life is not None else None
         self.arriving = True
         self.surge = 1.0  # arrivals come this many times as fast (a drill's surge)
+        self.watching: set[simpy.Event] = set()  # observers' timers: they keep nothing going
         self.amending = True  # diaries still draw amendments
         self.last_arrival = 0.0
         self.interrupted = False
@@ -437,7 +445,7 @@ class World:
         self.amending = False  # nor amend any
         with fewer_gc_pauses():
             while not self.quiet() and env.now < until:
-                if drained(env):
+                if drained(env, self.watching):
                     break
                 env.run(until=min(env.now + 600.0, until))
         return self.quiet()
@@ -464,7 +472,7 @@ class World:
                 recorder = self.recorder
                 while self.arriving or recorder.pending:
                     if not self.arriving and (
-                        env.now >= self.last_arrival + SETTLE_CAP or drained(env)
+                        env.now >= self.last_arrival + SETTLE_CAP or drained(env, self.watching)
                     ):
                         break
                     env.run(until=env.now + step)
@@ -513,6 +521,7 @@ class World:
         metrics["data_quality_exceptions"] = sum(findings.values())
         metrics["audit"] = findings
         metrics["dlq_depth"] = len(self.broker.dlq)
+        metrics["dead_letter_reasons"] = dead_letter_reasons(self.broker.dlq)
         metrics["systems"] = {
             name: {
                 "calls": line.calls,
@@ -645,6 +654,16 @@ class World:
                 if applied is not None:
                     lags.append(applied - order.paid_at)
         return lags
+
+
+def dead_letter_reasons(letters: list[Any], top: int = 12) -> dict[str, int]:
+    """The dead-letter queue by topic and reason, most common first; ids and numbers
+    in a reason are masked (``#``), so one cause is one line."""
+    found: Counter[str] = Counter()
+    for letter in letters:
+        reason = re.sub(r"\d+", "#", str(letter.reason))[:160]
+        found[f"{letter.message.topic}: {reason}"] += 1
+    return dict(sorted(found.items(), key=lambda item: (-item[1], item[0]))[:top])
 
 
 def simulate(
