@@ -25,8 +25,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.debrief import SETTLE, run_drill  # noqa: E402
+from sim.debrief import SETTLE  # noqa: E402
 from sim.drill import Drill, load_drill  # noqa: E402
+from sim.drill_session import run_drill  # noqa: E402
 from sim.scenario import Scenario  # noqa: E402
 from sim.series import record  # noqa: E402
 from sim.world import World  # noqa: E402

@@ -166,13 +166,23 @@ def run_verify_messages(
     interactions = select_provider(load_pacts(pacts), provider)
     Verifier = _verifier_class()
 
+    failed: list[str] = []  # the verifier reports only that a handler failed: keep why
+
     def message(name: str, metadata: dict[str, Any] | None) -> dict[str, Any]:
-        contents, meta = produce(name)
+        try:
+            contents, meta = produce(name)
+        except Exception as exc:
+            failed.append(f"{name}: the provider made no message: {exc}")
+            raise
         return {"contents": contents, "metadata": meta, "content_type": "application/json"}
 
     def state(state: str, action: str, parameters: dict[str, Any] | None) -> None:
         if action == "setup":
-            setup(state, parameters or {})
+            try:
+                setup(state, parameters or {})
+            except Exception as exc:
+                failed.append(f"{state}: the provider could not set it up: {exc}")
+                raise
 
     verifier = Verifier(provider).message_handler(message).state_handler(state, teardown=True)
     files = _sources(verifier, pacts, interactions)
@@ -184,7 +194,7 @@ def run_verify_messages(
         subject={"provider": provider, "pacts": ", ".join(sorted(Path(f).name for f in files))},
         cases=tuple(_cases(provider, interactions, results)),
         fail_on=fail_on,
-        notes=tuple(n for n in _notes(results) if n),
+        notes=(*failed, *(n for n in _notes(results) if n)),
         output=printed,
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from live.runtime import LiveRuntime
@@ -25,6 +25,8 @@ from orchestrator.resilience import RetryPolicy, backoff
 __all__ = ["Broker", "Tap"]
 
 Tap = Callable[[str, str, Any, float], None]
+Seal = Callable[[Mapping[str, Any], float], Mapping[str, str]]
+"""A sender's signature for a delivery made at a time: ``(payload, now)`` -> headers."""
 """Sees every published event: ``(topic, key, payload, now)``."""
 
 
@@ -66,24 +68,27 @@ class Broker:
             Message(effect.topic, effect.key, effect.payload, 1, f"evt_{next(self._ids)}"), now
         )
 
-    def deliver(self, message: Message, now: float) -> None:
+    def deliver(self, message: Message, now: float, seal: Seal | None = None) -> None:
         """Hand one message, as it came (a vendor's webhook with its id and signature),
-        to the taps and to every consumer group of its topic."""
+        to the taps and to every consumer group of its topic; ``seal`` signs each
+        delivery made again anew, as its sender would."""
         for tap in self.taps:
             tap(message.topic, message.key, message.payload, now)
         loop = asyncio.get_running_loop()
         for group, handler in self.groups.get(message.topic, ()):
-            task = loop.create_task(self._deliver(group, handler, message))
+            task = loop.create_task(self._deliver(group, handler, message, seal))
             self.runtime.tasks.add(task)  # the runtime's idle() waits for deliveries too
             task.add_done_callback(self.runtime.tasks.discard)
 
-    async def _deliver(self, group: str, handler: Handler, message: Message) -> None:
+    async def _deliver(
+        self, group: str, handler: Handler, message: Message, seal: Seal | None = None
+    ) -> None:
         """Deliver until handled, or dead-lettered; one key's events in order."""
         slot = (group, message.key)
         lock = self._locks.setdefault(slot, asyncio.Lock())
         self._waiting[slot] = self._waiting.get(slot, 0) + 1
         try:
-            await self._deliver_in_turn(lock, group, handler, message)
+            await self._deliver_in_turn(lock, group, handler, message, seal)
         finally:
             # a key's lock lives only while its events wait for each other
             self._waiting[slot] -= 1
@@ -91,7 +96,12 @@ class Broker:
                 del self._waiting[slot], self._locks[slot]
 
     async def _deliver_in_turn(
-        self, lock: asyncio.Lock, group: str, handler: Handler, message: Message
+        self,
+        lock: asyncio.Lock,
+        group: str,
+        handler: Handler,
+        message: Message,
+        seal: Seal | None = None,
     ) -> None:
         async with lock:
             while True:
@@ -114,8 +124,11 @@ class Broker:
                         self._dead_letter(group, message, f"{exc} after {message.attempt} tries")
                         return
                     delay = backoff(self.redelivery, message.attempt, message.id)
-                    message = message._replace(attempt=message.attempt + 1)
                     await asyncio.sleep(delay / self.runtime.time_scale)
+                    headers = message.headers
+                    if seal is not None:  # its sender seals the attempt anew
+                        headers = dict(seal(message.payload, self.runtime.now()))
+                    message = message._replace(attempt=message.attempt + 1, headers=headers)
 
     def _dead_letter(self, group: str, message: Message, reason: str) -> None:
         self.dlq.append((message, reason, group))

@@ -10,7 +10,7 @@ topic, where the receivers verify, deduplicate and apply it as in the simulator.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -18,7 +18,10 @@ import httpx
 from live.broker import Broker
 from orchestrator.events import Message, webhook_topic
 
-__all__ = ["Forwarder"]
+__all__ = ["Forwarder", "Signer"]
+
+Signer = Callable[[Mapping[str, Any], float], Mapping[str, str]]
+"""A sender's seal: ``(payload, now)`` -> the headers of a delivery made at ``now``."""
 
 
 class Forwarder:
@@ -30,6 +33,8 @@ class Forwarder:
         broker: Where the events go.
         http: The client to call with.
         every: Runtime seconds between rounds.
+        signers: Vendor -> its seal, for a signing vendor's deliveries made again
+            (each attempt sealed anew, as the vendor would).
     """
 
     def __init__(
@@ -38,8 +43,10 @@ class Forwarder:
         broker: Broker,
         http: httpx.AsyncClient,
         every: float = 5.0,
+        signers: Mapping[str, Signer] | None = None,
     ) -> None:
         self.feeds = dict(feeds)
+        self.signers = dict(signers or {})
         self.broker = broker
         self.http = http
         self.every = every
@@ -60,18 +67,21 @@ class Forwarder:
         count = 0
         for system, sent in zip(self.feeds, found, strict=True):
             for item in sent:
-                payload = item["payload"]
+                payload = item.get("payload") if isinstance(item, dict) else None
+                if not isinstance(payload, dict):
+                    self.missed[system] = f"an item without a payload object: {item!r:.80}"
+                    continue
                 message = Message(
                     webhook_topic(system),
-                    str(item["key"]),
+                    str(item.get("key", "")),
                     payload,
                     1,
                     str(payload.get("id", "")),
                     dict(item.get("headers") or {}),
                 )
-                self.broker.deliver(message, now)
+                self.broker.deliver(message, now, self.signers.get(system))
                 count += 1
-            self.forwarded[system] += len(sent)
+                self.forwarded[system] += 1
         return count
 
     async def _fetch(self, system: str) -> list[dict[str, Any]]:
@@ -80,6 +90,6 @@ class Forwarder:
             answer.raise_for_status()
             return list(answer.json()["webhooks"])
         except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
-            # a vendor keeps what it could not hand over: the next round asks again
+            # what a feed answered but did not reach us is lost: noted, and shown
             self.missed[system] = f"{type(exc).__name__}: {exc}"
             return []

@@ -58,6 +58,7 @@ class MockApp:
         self.by_port = dict(by_port or {})
         self.states = states
         self.scale = clock.time_scale if isinstance(clock, WallClock) else None
+        self.answered = 0  # vendor requests, whichever model (a Pact state's) answered
 
     def vendor_for(self, scope: Scope) -> VendorMock | None:
         """The vendor a request is for: by its port, or the only one."""
@@ -84,6 +85,7 @@ class MockApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+        self.answered += 1
         now = self.clock.tick()
         answer = mock.handle(scope["method"], path, query, headers, body, now)
         try:
@@ -118,9 +120,15 @@ class MockApp:
             why = {"code": "METHOD_NOT_ALLOWED", "message": f"{path} answers GET only"}
             await respond(send, 405, why, {"Allow": "GET"})
         elif path == "/_mock/health":
-            health = {"vendor": mock.name, "requests": mock.requests, "now": self.clock.now()}
+            health = {
+                "vendor": mock.name,
+                "requests": mock.requests,
+                "now": self.clock.now(),
+                "time_scale": self.scale,
+            }
             await respond(send, 200, health)
         elif path == "/_mock/webhooks":
+            self.clock.tick()  # what fell due since the last request is sent by now
             sent, mock.webhooks = mock.webhooks, []
             await respond(send, 200, {"webhooks": sent})
         else:

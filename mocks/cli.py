@@ -81,19 +81,34 @@ def serve(
     verify --base-url http://127.0.0.1:<port> --state-url /_pact/state` verifies the
     pacts against them.
     """
+    from mocks.asgi import MockApp
     from mocks.clock import WallClock
     from mocks.serve import PortBusy, base_urls, listen
     from mocks.serve import serve as run_server
-    from mocks.shop import SERVABLE, open_vendors, served
+    from mocks.shop import SERVABLE, open_vendors, port_of, served
 
     loaded = _scenario(Path(scenario))
     offered = served(loaded)
+    if pact_states is not None:
+        from mocks.pacts import SYSTEMS as RECORDED
+
+        if not pact_states.is_dir():
+            fail(
+                f"--pact-states: {pact_states} is not a folder; pass the pacts folder, "
+                "e.g. contracts/pacts"
+            )
+        offered = tuple(name for name in offered if name in RECORDED)
     named = offered if vendors is None else vendors.split(",")
     chosen = [name.strip() for name in named if name.strip()]
     unknown = [name for name in chosen if name not in SERVABLE]
     if unknown or not chosen:
         fail(f"--vendors {vendors!r}: expected names among: {', '.join(SERVABLE)}")
     missing = [name for name in chosen if name not in offered]
+    if missing and pact_states is not None:
+        fail(
+            f"--vendors {vendors!r}: no pact holds {', '.join(missing)} (the pacts are the "
+            f"vendors': {', '.join(offered)}); drop it from --vendors"
+        )
     if missing:
         fail(
             f"--vendors {vendors!r}: {scenario} has no {', '.join(missing)} "
@@ -110,7 +125,7 @@ def serve(
             states, mocks = provider_states(loaded, pact_states, tuple(chosen))
         except StatesRefused as exc:
             fail(f"--pact-states: {exc}")
-    ports = {name: 0 if port_base == 0 else port_base + 1 + SERVABLE.index(name) for name in chosen}
+    ports = {name: 0 if port_base == 0 else port_of(name, port_base) for name in chosen}
     try:
         sockets = listen(ports)
     except PortBusy as exc:
@@ -118,14 +133,17 @@ def serve(
     for name, url in base_urls(mocks, sockets).items():
         out.print(f"{name:<13} {url}", highlight=False, soft_wrap=True)
     used = loaded.seed if seed is None else seed
-    err.print(
-        f"serving {loaded.name} (seed {used}) at {time_scale:g}x time on 127.0.0.1; Ctrl-C stops",
-        highlight=False,
+    what = (
+        f"{loaded.name} (seed {used}) at {time_scale:g}x time"
+        if pact_states is None
+        else f"{loaded.name}'s Pact provider states from {pact_states}, no weather"
     )
+    err.print(f"serving {what} on 127.0.0.1; Ctrl-C stops", highlight=False)
     # uvicorn shuts down cleanly on Ctrl-C, then passes the interrupt on
+    apps: list[MockApp] = []
     with contextlib.suppress(KeyboardInterrupt):
-        run_server(mocks, clock, sockets, states)
-    answered = sum(mock.requests for mock in mocks.values())
+        run_server(mocks, clock, sockets, states, apps)
+    answered = apps[0].answered if apps else 0
     err.print(f"stopped after {answered:,} request{'s' if answered != 1 else ''}", highlight=False)
 
 
@@ -170,6 +188,9 @@ def live(
     name = pattern or loaded.pattern
     if name not in PATTERNS:
         fail(f"--pattern: unknown pattern {name!r}; expected one of: {', '.join(PATTERNS)}")
+    problem = loaded.missing_systems(name)
+    if problem:
+        fail(f"{scenario}: {problem}; or choose another --pattern")
     from mocks.live_run import run_live
 
     used = loaded.seed if seed is None else seed

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,22 +27,24 @@ from contracts.loader import load_document
 from live.broker import Broker
 from live.runtime import LiveRuntime
 from live.session import run_deals
-from live.webhooks import Forwarder
+from live.webhooks import Forwarder, Signer
 from mocks.clock import WallClock
-from mocks.serve import HOST, serving
-from mocks.shop import SERVABLE, open_vendors, served
+from mocks.serve import HOST, root_of, serving
+from mocks.shop import open_vendors, port_of, served
 from mocks.vendor import document_path, vendor_routes
 from orchestrator.client import Client
 from orchestrator.deal import Deal
 from orchestrator.patterns import make
 from orchestrator.receivers import receivers
+from orchestrator.signatures import HEADER, sign
+from sim.delivery import SIGNED
 from sim.metrics import Recorder
 from sim.report import duration_text
 from sim.scenario import Scenario
 from sim.workload import deals
-from sim.world import SETTLE_CAP, World
+from sim.world import World
 
-__all__ = ["API_DOCUMENT", "default_urls", "run_live", "serve_domain_api"]
+__all__ = ["API_DOCUMENT", "default_urls", "mocks_clock", "run_live", "serve_domain_api"]
 
 API_DOCUMENT = (
     document_path("crm").parents[1].parent / "orchestrator" / "orchestrator-api-2026.1.yaml"
@@ -49,20 +52,28 @@ API_DOCUMENT = (
 """The domain API's own document."""
 
 
+SETTLE = 900.0
+"""Runtime seconds after the last arrival that a live run waits, at most, for its
+deals to end once no workflow is running (the outbox's relay, the broker's
+redeliveries); what is still open then is reported in flight."""
+
+
 def default_urls(port_base: int, systems: tuple[str, ...]) -> dict[str, str]:
     """Where ``mocks serve --port-base`` puts each of ``systems``."""
     found = {}
     for system in systems:
         base = Routes(load_document(document_path(system))).base_path
-        found[system] = f"http://{HOST}:{port_base + 1 + SERVABLE.index(system)}{base}"
+        found[system] = f"http://{HOST}:{port_of(system, port_base)}{base}"
     return found
 
 
-def _mocks_clock(urls: dict[str, str]) -> float:
-    """The mocks' clock, read from a vendor's health page; checks each vendor answers.
+def mocks_clock(urls: dict[str, str], time_scale: float) -> float:
+    """The mocks' clock, read from a vendor's health page; checks each vendor answers
+    and runs at ``time_scale`` (a signed webhook's age is read on both clocks).
 
     Raises:
-        ConnectionError: A vendor's base URL does not answer.
+        ConnectionError: A vendor's base URL does not answer, or its mocks run at
+            another time scale.
     """
     for system, url in urls.items():
         parts = urlsplit(url)
@@ -74,15 +85,21 @@ def _mocks_clock(urls: dict[str, str]) -> float:
                 "vendors with `lifecycle-sandbox mocks serve SCENARIO` (same --port-base), "
                 "or pass --with-mocks"
             ) from exc
-    first = _root(next(iter(urls.values())))
+    first = root_of(next(iter(urls.values())))
     try:
         health = httpx.get(f"{first}/_mock/health", timeout=5).json()
-        return float(health["now"])
+        now, scale = float(health["now"]), health.get("time_scale")
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
         raise ConnectionError(
             f"{first} answers, but not as `lifecycle-sandbox mocks serve` does "
             f"(GET /_mock/health: {exc}); point --port-base at the mocks"
         ) from exc
+    if scale is not None and not math.isclose(float(scale), time_scale):
+        raise ConnectionError(
+            f"the mocks at {first} run at {float(scale):g}x time, this run at "
+            f"{time_scale:g}x; pass --time-scale {float(scale):g}"
+        )
+    return now
 
 
 def run_live(
@@ -117,12 +134,13 @@ def run_live(
             runtime.align(clock.now())  # one clock: the order store stamps commitments
         else:
             urls = default_urls(port_base, served(scenario))
+            now = mocks_clock(urls, time_scale)  # before the runtime: nothing to close
             runtime = LiveRuntime(urls, routes, time_scale, policy.max_in_flight)
-            runtime.align(_mocks_clock(urls))
+            runtime.align(now)
         recorder = Recorder(scenario.sla.order_live, scenario.sla.commitment)
         started = time.monotonic()
         interrupted = False
-        seen: dict[str, Any] = {"webhooks": {}, "dead_lettered": 0}
+        seen: dict[str, Any] = {"webhooks": {}, "dead_lettered": 0, "missed": {}}
         announce(f"closing {len(arrivals):,} deals over HTTP; Ctrl-C stops and summarises")
         try:
             asyncio.run(_run(scenario, pattern, arrivals, runtime, recorder, seen))
@@ -166,8 +184,8 @@ async def _run(
     senders = scenario.webhook_senders()
     # the receivers, as in the simulator; the vendors' webhooks reach them by courier
     hooks = [(sub.topic, sub.group, sub.handler) for sub in receivers(client, senders)]
-    feeds = {system: f"{_root(runtime.base_urls[system])}/_mock/webhooks" for system in senders}
-    forwarder = Forwarder(feeds, broker, runtime.http)
+    feeds = {system: f"{root_of(runtime.base_urls[system])}/_mock/webhooks" for system in senders}
+    forwarder = Forwarder(feeds, broker, runtime.http, signers=_signers(scenario, senders))
     # Ctrl-C cancels the run itself, whatever it is awaiting (the mocks' server thread
     # and asyncio's own handler were seen to let an early one pass unnoticed).
     loop = asyncio.get_running_loop()
@@ -185,16 +203,23 @@ async def _run(
             hooks,
             closed=lambda deal, now: recorder.close(deal.id, now),
             settled=lambda: not recorder.pending,
-            cap=SETTLE_CAP,
+            cap=SETTLE,
         )
-        if courier is not None and await forwarder.round():
-            await runtime.idle()  # what the vendors said up to the end is applied too
+        if courier is not None:
+            # the courier's last round ends first (a feed empties as it is read), then
+            # rounds until the vendors have said all they had up to the end
+            courier.cancel()
+            await asyncio.gather(courier, return_exceptions=True)
+            await runtime.idle()
+            while await forwarder.round():
+                await runtime.idle()
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-        if courier is not None:
+        if courier is not None and not courier.done():
             courier.cancel()
             await asyncio.gather(courier, return_exceptions=True)
         seen["webhooks"], seen["dead_lettered"] = forwarder.forwarded, len(broker.dlq)
+        seen["missed"] = forwarder.missed
         await runtime.close()
 
 
@@ -204,13 +229,27 @@ def _webhook_line(seen: dict[str, Any]) -> list[str]:
     if not forwarded and not seen["dead_lettered"]:
         return []
     brought = ", ".join(f"{system} {n:,}" for system, n in forwarded.items()) or "none"
-    return [f"webhooks forwarded: {brought}; dead-lettered {seen['dead_lettered']:,}"]
+    line = f"webhooks forwarded: {brought}; dead-lettered {seen['dead_lettered']:,}"
+    missed = "; ".join(f"{system}: {why}" for system, why in seen["missed"].items())
+    return [line + (f" (a feed failed: {missed})" if missed else "")]
 
 
-def _root(url: str) -> str:
-    """``scheme://host:port`` of a base URL (where the mocks' own pages are)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
+def _signers(scenario: Scenario, senders: tuple[str, ...]) -> dict[str, Signer]:
+    """Each signing sender's signature, for the deliveries it makes again (a vendor
+    seals every attempt anew, as Stripe does)."""
+    found: dict[str, Signer] = {}
+    for system in senders:
+        hooks = scenario.knobs(system).webhooks
+        if system in SIGNED and hooks is not None:
+            found[system] = _sealer(hooks.secret)
+    return found
+
+
+def _sealer(secret: str) -> Signer:
+    def seal(payload: Mapping[str, Any], now: float) -> Mapping[str, str]:
+        return {HEADER: sign(secret, now, payload)}
+
+    return seal
 
 
 def serve_domain_api(

@@ -88,6 +88,7 @@ SOURCES: Mapping[str, Source] = {
     "a month of amendments, hybrid": Source("amendments_month_end", "hybrid", 400),
     "deals closed event by event": Source("amendments_month_end", "event_driven", 60),
     "deals closed through the outbox": Source("amendments_month_end", "outbox", 60),
+    "deals closed in batches": Source("amendments_month_end", "batch", 60),
     "customer master data changing": Source("customer_master_data", "sync_chain", 60),
     "provisioning down for a first order": Source(
         "b2b_saas_quote_to_cash", "sync_chain", 1, {"provisioning": _down()}
@@ -224,10 +225,15 @@ def _matched(message: Sent) -> Any:
     return match.like(payload)
 
 
+def consumer_of(provider: str) -> str:
+    """Who reads ``provider``'s messages: the receivers a vendor's, the event
+    consumers the workflows'."""
+    return EVENTS_CONSUMER if provider == EVENTS_PROVIDER else CONSUMER
+
+
 def pact_name(provider: str) -> str:
     """The pact file of ``provider``'s messages."""
-    consumer = EVENTS_CONSUMER if provider == EVENTS_PROVIDER else CONSUMER
-    return f"{consumer}-{provider}.json"
+    return f"{consumer_of(provider)}-{provider}.json"
 
 
 def write_message_pacts(directory: Path, providers: Iterable[str] = PROVIDERS) -> list[Path]:
@@ -243,8 +249,7 @@ def write_message_pacts(directory: Path, providers: Iterable[str] = PROVIDERS) -
     written = []
     directory.mkdir(parents=True, exist_ok=True)
     for provider in providers:
-        consumer = EVENTS_CONSUMER if provider == EVENTS_PROVIDER else CONSUMER
-        pact = Pact(consumer, provider).with_specification("V4")
+        pact = Pact(consumer_of(provider), provider).with_specification("V4")
         for (owner, name), (state, message) in sorted(found.items()):
             if owner != provider:
                 continue

@@ -393,8 +393,8 @@ def provider_states(
             raise StatesRefused(
                 f"{path}: no recording of {system}'s traffic; run `make pacts` to write it"
             ) from None
-        except (ValueError, TypeError) as exc:
-            raise StatesRefused(f"{path}: {exc}") from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise StatesRefused(f"{path}: cannot read it ({exc})") from None
         made_in = recordings[system].scenario
         if made_in != scenario.name:
             raise StatesRefused(
@@ -408,7 +408,9 @@ def provider_states(
         if state == STATE:
             before = int(params["before"])
             current[system] = replay(scenario, recording.seed, system, recording.exchanges, before)
-        elif state == REFUSING and system in current:
+        elif state == REFUSING:
+            if system not in current:
+                raise KeyError(f"{REFUSING!r} follows {STATE!r}; set that one up first")
             _refusals(current[system]).arm()
         else:
             raise KeyError(f"unknown provider state {state!r}")
@@ -428,11 +430,13 @@ def verify(scenario: Scenario, system: str, directory: Path) -> Any:
         The verifier's ``contracts.report.Report``.
     """
     from contracts.verify import run_verify
-    from mocks.serve import serving
+    from mocks.serve import root_of, serving
 
     states, mocks = provider_states(scenario, directory, (system,))
     with serving(mocks, ManualClock(), states=states) as urls:
-        root = urls[system][: len(urls[system]) - len(mocks[system].base_path)]
         return run_verify(
-            system, root, [directory / f"{CONSUMER}-{system}.json"], state_url="/_pact/state"
+            system,
+            root_of(urls[system]),
+            [directory / f"{CONSUMER}-{system}.json"],
+            state_url="/_pact/state",
         )

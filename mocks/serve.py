@@ -13,6 +13,7 @@ import socket
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -20,7 +21,7 @@ from mocks.asgi import MockApp, States
 from mocks.clock import Clock
 from mocks.vendor import VendorMock
 
-__all__ = ["HOST", "PortBusy", "base_urls", "listen", "serve", "serving"]
+__all__ = ["HOST", "PortBusy", "base_urls", "listen", "root_of", "serve", "serving"]
 
 HOST = "127.0.0.1"
 """The only address the mocks bind to."""
@@ -60,6 +61,12 @@ def listen(ports: Mapping[str, int], flag: str = "--port-base") -> dict[str, soc
     return found
 
 
+def root_of(url: str) -> str:
+    """``scheme://host:port`` of a base URL: where the mocks' own pages are."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def base_urls(
     mocks: Mapping[str, VendorMock], sockets: Mapping[str, socket.socket]
 ) -> dict[str, str]:
@@ -87,10 +94,16 @@ def serve(
     clock: Clock,
     sockets: Mapping[str, socket.socket],
     states: States | None = None,
+    served: list[MockApp] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C stops the server cleanly); ``states`` answers
-    Pact's ``POST /_pact/state``, if given."""
+    Pact's ``POST /_pact/state``, if given; ``served`` is handed the app (its
+    ``answered`` counts the requests, whichever models answered them)."""
     server = _server(mocks, clock, sockets, states)
+    if served is not None:
+        app = server.config.app
+        assert isinstance(app, MockApp)
+        served.append(app)
     asyncio.run(server.serve(sockets=list(sockets.values())))
 
 

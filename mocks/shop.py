@@ -1,4 +1,5 @@
-"""The five vendors of a scenario, opened for business over HTTP.
+"""The systems of a scenario (its five vendors, and its order store), opened for
+business over HTTP.
 
 ``open_vendors`` builds the scenario's simulated world (so the vendors are the
 simulator's models, seeded with the same CRM accounts and price lists and behind
@@ -24,11 +25,17 @@ from sim.knobs import Webhooks
 from sim.scenario import VENDORS, Scenario
 from sim.world import World
 
-__all__ = ["SERVABLE", "open_vendors", "served"]
+__all__ = ["SERVABLE", "open_vendors", "port_of", "served"]
 
 SERVABLE = tuple(DOCUMENTS)
 """Every system a mock can serve, in registry order: the five vendors, then the
 orchestrator's own order store (``oms``)."""
+
+
+def port_of(system: str, port_base: int) -> int:
+    """Where ``mocks serve --port-base`` puts ``system``: system n (in ``SERVABLE``'s
+    order) on ``port_base + n``."""
+    return port_base + 1 + SERVABLE.index(system)
 
 
 def served(scenario: Scenario) -> tuple[str, ...]:

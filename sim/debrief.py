@@ -15,22 +15,14 @@ from the event log.
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Generator
 from typing import Any, NamedTuple
 
-import simpy
-
-from sim.drill import Action, Drill
-from sim.incidents import inject
-from sim.journal import Journal
-from sim.operator import Refused, act
-from sim.scenario import Scenario
-from sim.series import Series, record
+from sim.drill import Drill
+from sim.series import Series
 from sim.world import World
 
-__all__ = ["DrillRun", "Moment", "clock", "debrief", "run_drill"]
+__all__ = ["DrillRun", "Moment", "clock", "debrief", "hurt_of", "stories_of"]
 
 SETTLE = 86400.0
 """After the horizon, the world runs on this long at most to let every deal end."""
@@ -59,48 +51,7 @@ class DrillRun(NamedTuple):
     trace_hash: str
 
 
-def run_drill(
-    drill: Drill, scenario: Scenario, actions: list[Action], tell: bool = False
-) -> DrillRun:
-    """Run ``drill`` with ``actions`` (none: the baseline).
-
-    Args:
-        drill: The drill.
-        scenario: Its scenario, overrides applied.
-        actions: The operator's actions, each at its time.
-        tell: Keep the event log, for the stories of the deals hurt most.
-    """
-    log = io.StringIO() if tell else None
-    journal = Journal(log) if log is not None else None
-    world = World(scenario, scenario.seed, journal=journal)
-    moments: list[Moment] = []
-    inject(world, drill.injections, lambda t, text: moments.append(Moment(t, "fault", text)))
-    series = record(world)
-    for action in sorted(actions, key=lambda a: a.at):
-        world.env.process(_take(world, action, moments))
-    world.run(duration=drill.horizon)
-    world.drain(SETTLE)
-    result = world.result()
-    metrics = result["metrics"]
-    hurt = _hurt(world, metrics)
-    stories: dict[str, list[str]] = {}
-    if journal is not None and log is not None:
-        journal.flush()
-        stories = _stories(world, log.getvalue(), drill.start, drill.end)
-    return DrillRun(metrics, series, moments, hurt, stories, result["trace_hash"])
-
-
-def _take(world: World, action: Action, moments: list[Moment]) -> Generator[simpy.Event, Any, None]:
-    yield world.env.timeout(max(action.at - world.env.now, 0.0))
-    try:
-        did = act(world, action)
-    except Refused as exc:
-        moments.append(Moment(world.env.now, "refused", f"{action.label()}: refused: {exc}"))
-        return
-    moments.append(Moment(world.env.now, "action", f"{action.label()}: {did}"))
-
-
-def _hurt(world: World, metrics: dict[str, Any]) -> dict[str, int]:
+def hurt_of(world: World, metrics: dict[str, Any]) -> dict[str, int]:
     """Deals hurt by ending, live late, still open; the dead letters left for people
     and the records the audit found wrong (a duplicate subscription, a payment
     posted twice)."""
@@ -117,7 +68,7 @@ def _hurt(world: World, metrics: dict[str, Any]) -> dict[str, int]:
     return counts
 
 
-def _stories(world: World, log: str, start: float, end: float) -> dict[str, list[str]]:
+def stories_of(world: World, log: str, start: float, end: float) -> dict[str, list[str]]:
     """The event log of the deals hurt most: those that ended worst, first."""
     order = ("escalated", "abandoned", "failed", "compensated", "revoked")
     rank = {ending: n for n, ending in enumerate(order)}

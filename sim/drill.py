@@ -29,6 +29,8 @@ __all__ = [
     "Check",
     "Drill",
     "Injection",
+    "Taken",
+    "load_actions",
     "load_drill",
 ]
 
@@ -366,3 +368,26 @@ def _merged(base: Any, changes: Any) -> Any:
             out[key] = _merged(base.get(key), value) if key in base else value
         return out
     return changes
+
+
+class Taken(Strict):
+    """A file of actions with their times (what ``drill run --record`` writes).
+
+    Attributes:
+        drill: The drill they were taken in (its name).
+        actions: The actions.
+    """
+
+    drill: str = ""
+    actions: list[Action] = Field(default_factory=list)
+
+
+def load_actions(path: str | Path) -> Taken:
+    """Read an actions file.
+
+    Raises:
+        ScenarioError: It is missing, is not YAML, or does not validate.
+    """
+    path = Path(path)
+    data, lines = read_yaml(path)
+    return validate(Taken, data, path, lines)

@@ -44,38 +44,81 @@ def run(
     no_actions: Annotated[
         bool, typer.Option("--no-actions", help="The baseline: nobody acts.")
     ] = False,
+    interactive: Annotated[
+        bool,
+        typer.Option("--interactive", help="You act: time moves on in steps, actions at a prompt."),
+    ] = False,
+    step: Annotated[
+        str, typer.Option("--step", help="Simulated time each Enter moves on (--interactive).")
+    ] = "5m",
+    actions_file: Annotated[
+        Path | None,
+        typer.Option("--actions", help="Take these actions (a file --record wrote)."),
+    ] = None,
+    record_path: Annotated[
+        Path | None,
+        typer.Option("--record", help="Write the actions taken here, to replay with --actions."),
+    ] = None,
     seed: SeedOpt = None,
     json_path: JsonOpt = None,
 ) -> None:
-    """Run a drill with its answer key's actions (scripted), or with none, and debrief.
+    """Run a drill with its answer key's actions (scripted), with none, with yours at a
+    prompt (--interactive) or from a file (--actions), and debrief.
 
     The debrief scores the run against two more on the same seed: nobody acting (the
     baseline) and the answer key.
     """
-    from sim.debrief import debrief, run_drill
-    from sim.drill import load_drill
+    from sim.debrief import debrief
+    from sim.drill import load_actions, load_drill
+    from sim.drill_session import Session, run_drill
+    from sim.knobs import parse_duration
     from sim.validation import ScenarioError
 
+    if sum((no_actions, interactive, actions_file is not None)) > 1:
+        fail("--no-actions, --interactive and --actions exclude each other; pass one")
+    try:
+        seconds = parse_duration(step)
+    except ValueError as exc:
+        fail(f"--step: {exc}")
+    if seconds <= 0:
+        fail(f"--step: expected a positive duration such as 5m, got {step!r}")
     _check_json_path(json_path)
+    _check_json_path(record_path, "--record")
     try:
         drill, scenario = load_drill(drill_file)
+        given = load_actions(actions_file).actions if actions_file is not None else None
     except ScenarioError as exc:
         fail(str(exc).replace("lifecycle-sandbox validate", "lifecycle-sandbox drill run"))
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
+    mode = "baseline" if no_actions else "answer key"
     try:
-        actions = [] if no_actions else list(drill.answer_key)
-        mine = run_drill(drill, scenario, actions, tell=True)
+        if interactive:
+            from sim.console import play
+
+            session = Session(drill, scenario, tell=True)
+            play(
+                session, seconds, input, lambda text: out.print(text, markup=False, highlight=False)
+            )
+            mine = session.finish()
+            taken, mode = session.taken, "interactive"
+        else:
+            taken = list(given if given is not None else [] if no_actions else drill.answer_key)
+            if given is not None:
+                mode = f"actions from {actions_file}"
+            mine = run_drill(drill, scenario, taken, tell=True)
         baseline = mine if no_actions else run_drill(drill, scenario, [])
-        key = mine if not no_actions else run_drill(drill, scenario, list(drill.answer_key))
+        is_key = not no_actions and not interactive and given is None
+        key = mine if is_key else run_drill(drill, scenario, list(drill.answer_key))
     except ValueError as exc:
         fail(f"{drill_file}: {exc}")
+    unrecorded = _record(record_path, drill.name, taken) if record_path is not None else None
     report = debrief(drill, mine, baseline, key)
     report.update(
         {
             "file": str(drill_file),
             "seed": scenario.seed,
-            "mode": "baseline" if no_actions else "answer key",
+            "mode": mode,
             "series": mine.series.as_json(),
             "metrics": mine.metrics,
             "trace_hash": mine.trace_hash,
@@ -83,8 +126,25 @@ def run(
     )
     show(report, drill.briefing)
     unwritten = _write_json(json_path, report)
-    if unwritten:
-        fail(unwritten)
+    if unwritten or unrecorded:
+        fail("; ".join(problem for problem in (unrecorded, unwritten) if problem))
+
+
+def _record(path: Path, drill: str, taken: list[Any]) -> str | None:
+    """Write the actions taken as a file ``--actions`` replays; the error, if any (the
+    debrief is shown anyway)."""
+    import yaml
+
+    rows = [a.model_dump(mode="json", exclude_defaults=True, by_alias=True) for a in taken]
+    for row, action in zip(rows, taken, strict=True):
+        row["at"] = action.at  # seconds: the exact time replays exactly
+    text = yaml.safe_dump({"drill": drill, "actions": rows}, sort_keys=False)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return f"--record: cannot write {path} ({exc.strerror}); the debrief is above"
+    err.print(f"recorded {len(taken)} action(s) in {path}", highlight=False)
+    return None
 
 
 def show(report: dict[str, Any], briefing: str) -> None:

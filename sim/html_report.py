@@ -268,9 +268,7 @@ def _bars(groups: dict[str, dict[str, Any]], title: str) -> str:
     return "".join(parts)
 
 
-def _table(
-    head: list[str], rows: list[list[Any]], verdicts: bool = False, kind: str = ""
-) -> str:
+def _table(head: list[str], rows: list[list[Any]], verdicts: bool = False, kind: str = "") -> str:
     def cell(value: Any, tag: str) -> str:
         text = escape(str(value))
         if verdicts and tag == "td" and (text == "held" or text.startswith("broken")):

@@ -366,6 +366,19 @@ class World:
         """
         if orders is not None and orders < 1:
             raise ValueError(f"orders must be at least 1, got {orders}")
+        self.start(orders)
+        env = self.env
+        with fewer_gc_pauses():
+            self._run(env, duration, orders, progress)
+
+    def start(self, orders: int | None = None) -> None:
+        """Set the world going (deals arriving, the pattern's background work, edits,
+        reconciliations) without running it: ``env.run`` then moves it on, as a
+        drill does step by step. ``run`` calls it.
+
+        Args:
+            orders: Close this many deals, then no more (None: as long as it runs).
+        """
         env = self.env
         self.env.process(self._arrivals(orders))
         for workflow in self.pattern.background():
@@ -389,8 +402,6 @@ class World:
                     [plan[1] for plan in self.plans],
                 )
             )
-        with fewer_gc_pauses():
-            self._run(env, duration, orders, progress)
 
     def _reconciliations(self) -> Generator[simpy.Event, Any, None]:
         job = self.scenario.reconciliation

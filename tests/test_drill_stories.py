@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.debrief import debrief, run_drill
+from sim.debrief import debrief
 from sim.drill import load_drill
+from sim.drill_session import run_drill
 from sim.validation import ScenarioError
 
 ROOT = Path(__file__).resolve().parents[1]

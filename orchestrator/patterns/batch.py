@@ -41,6 +41,7 @@ from orchestrator.workflows.quote_to_cash import (
     customer_fields,
     order_saga,
     validate_account,
+    workflow_id,
 )
 from orchestrator.workflows.settle import settle
 
@@ -212,7 +213,9 @@ class Batch:
         """A business "no" for one record: the order is rejected, the amendment undone."""
         error = Rejected("erp", "addList", int(result.get("status", 422)), str(result["code"]))
         if record.body["kind"] == "order":
-            yield from self.client.publish(ORDER_REJECTED, record.key, {"reason": str(error)})
+            # the ending's shape in every pattern: its reason and its workflow
+            ending = {"reason": str(error), "workflow": workflow_id(record.key)}
+            yield from self.client.publish(ORDER_REJECTED, record.key, ending)
             return
         posting = record.context
         saga = accepted_saga(self.client, posting)

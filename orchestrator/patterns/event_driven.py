@@ -190,7 +190,8 @@ class EventDriven:
             account = yield from validate_account(client, deal)
         except CallError as exc:
             topic = ORDER_REJECTED if isinstance(exc, Rejected) else ORDER_FAILED
-            yield from client.publish(topic, deal.id, {"reason": str(exc)})
+            ending = {"reason": str(exc), "workflow": workflow_id(deal.id)}
+            yield from client.publish(topic, deal.id, ending)
             return
         event = {"deal": deal.as_json(), "account": account}
         yield from client.publish(DEAL_CLOSED, deal.id, event)
@@ -239,7 +240,8 @@ class EventDriven:
             except CallError as exc:
                 done = ORDER[: ORDER.index(step.step)]
                 if not done:
-                    yield from client.publish(ORDER_REJECTED, deal.id, {"reason": str(exc)})
+                    ending = {"reason": str(exc), "workflow": workflow_id(deal.id)}
+                    yield from client.publish(ORDER_REJECTED, deal.id, ending)
                     return "rejected"
                 undo = {**payload, "remaining": done[::-1], "reason": str(exc)}
                 yield from client.publish(UNDO, deal.id, undo)

@@ -1,20 +1,18 @@
-"""Helpers for the contract tests: paths and small providers served on 127.0.0.1."""
+"""Helpers for the contract tests: paths, a free port, pacts read as generated."""
 
 from __future__ import annotations
 
+import json
+import os
 import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-import uvicorn
-from starlette.types import ASGIApp
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 ERP = ROOT / "contracts" / "vendors" / "erp"
 PACTS = ROOT / "contracts" / "pacts"
+REFRESHING = os.environ.get("LIFECYCLE_REFRESH_PACTS") == "1"
+"""``make pacts``: the tests that generate pacts copy them over the committed ones."""
 
 
 def free_port() -> int:
@@ -23,21 +21,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def serve(app: ASGIApp) -> Iterator[str]:
-    """Serve an ASGI app on 127.0.0.1 on a free port in a thread; stop on exit."""
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("test provider did not start")
-        time.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def normalise(path: Path) -> Any:
+    """A pact file without what changes with library versions (pact-python, FFI)."""
+    data = json.loads(path.read_text())
+    for key in ("pactRust", "pactPython"):
+        data.get("metadata", {}).pop(key, None)
+    return data

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from contracts_testkit import REFRESHING, normalise
 from pact.error import PactVerificationError
 
 from contracts.pactfile import load_pacts
@@ -46,7 +47,7 @@ UNMET_EVENTS = {
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("messages")
     write_message_pacts(directory)
-    if __import__("os").environ.get("LIFECYCLE_REFRESH_PACTS") == "1":
+    if REFRESHING:
         COMMITTED.mkdir(parents=True, exist_ok=True)
         for provider in PROVIDERS:
             name = pact_name(provider)
@@ -60,13 +61,6 @@ def fresh_runs() -> Iterator[None]:
     collect.cache_clear()
     yield
     collect.cache_clear()
-
-
-def normalise(path: Path) -> Any:
-    data = json.loads(path.read_text())
-    for key in ("pactRust", "pactPython"):
-        data.get("metadata", {}).pop(key, None)
-    return data
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)
@@ -152,3 +146,64 @@ def test_a_consumer_that_cannot_read_a_message_fails_the_pact(
         write_message_pacts(tmp_path, ("billing",))
     assert "invoice.paid webhook" in {e.description for e in caught.value.errors}
     assert message_pacts.CONSUMER == "lifecycle-orchestrator"
+
+
+def shape(value: Any) -> Any:
+    """A JSON value's kind, an object's field by field (nulls say nothing)."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return (
+        "number"
+        if isinstance(value, int | float) and not isinstance(value, bool)
+        else type(value).__name__
+    )
+
+
+def agrees(promised: Any, sent: Any, where: str = "") -> list[str]:
+    """Where ``sent`` lacks a field ``promised`` has, or holds another kind there."""
+    if isinstance(promised, dict):
+        if not isinstance(sent, dict):
+            return [f"{where or 'body'}: an object in the pact, {sent} here"]
+        return [
+            problem
+            for key, kind in promised.items()
+            for problem in (
+                agrees(kind, sent[key], f"{where}.{key}")
+                if key in sent
+                else [f"{where}.{key}: missing"]
+            )
+        ]
+    return (
+        []
+        if promised == sent or promised == [] or sent == []
+        else [f"{where}: {promised} vs {sent}"]
+    )
+
+
+def test_a_topic_has_the_pacts_shape_in_every_pattern_that_announces_it(generated: Path) -> None:
+    pact = json.loads((generated / pact_name(EVENTS_PROVIDER)).read_text())
+    promised = {i["description"]: shape(i["contents"]["content"]) for i in pact["interactions"]}
+    problems = []
+    for state in message_pacts.SOURCES:
+        for sent in collect(state):
+            if sent.provider == EVENTS_PROVIDER and sent.name in promised:
+                found = agrees(promised[sent.name], shape(dict(sent.payload)))
+                problems += [f"{sent.name} in {state!r}: {p}" for p in found]
+    assert problems == [], "\n".join(sorted(set(problems))[:20])
+
+
+def test_the_shape_check_finds_a_pattern_that_sends_its_own(
+    generated: Path, monkeypatch: pytest.MonkeyPatch, fresh_runs: None
+) -> None:
+    real = quote_to_cash.commitment_payload
+
+    def odd(done: quote_to_cash.Commitment) -> dict[str, Any]:
+        return {**real(done), "customerId": 42}
+
+    monkeypatch.setattr("orchestrator.patterns.outbox.commitment_payload", odd)
+    with pytest.raises(
+        AssertionError, match=r"order\.accepted in 'deals closed through the outbox'"
+    ):
+        test_a_topic_has_the_pacts_shape_in_every_pattern_that_announces_it(generated)

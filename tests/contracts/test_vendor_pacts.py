@@ -1,23 +1,24 @@
-"""Pacts for the CRM, billing, provisioning and support, from the orchestrator's traffic.
+"""Pacts for all five vendors, from the orchestrator's traffic.
 
-``mocks.pacts.record`` runs first orders, a compensation and an amendment through
-the live runtime against the mocks; ``write_pacts`` turns each (operation, status)
-the orchestrator met into an interaction, serves it with Pact's real mock server
-and has the live runtime's HTTP adapter make the call against it. The committed
-pacts (``contracts/pacts/lifecycle-orchestrator-<vendor>.json``) must be what that
-generates: refresh them with ``make pacts``. Then the real Pact verifier replays
-each pact against its vendor's mock, provider states rebuilt from the models.
+``mocks.pacts.record`` runs first orders, an ERP credit hold, two compensations and
+an amendment through the live runtime against the mocks; ``write_pacts`` turns each
+(operation, status) the orchestrator met into an interaction, serves it with Pact's
+real mock server and has the live runtime's HTTP adapter make the call against it.
+The committed pacts (``contracts/pacts/lifecycle-orchestrator-<vendor>.json``) must
+be what that generates: refresh them with ``make pacts``. Then the real Pact
+verifier replays each pact against its vendor's mock, provider states rebuilt from
+the models.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from contracts_testkit import REFRESHING, normalise
 
 from contracts.conformance import Conformance
 from contracts.pactfile import load_pacts
@@ -41,19 +42,12 @@ def traffic() -> dict[str, Any]:
 def generated(tmp_path_factory: pytest.TempPathFactory, traffic: dict[str, Any]) -> Path:
     directory = tmp_path_factory.mktemp("pacts")
     write_pacts(traffic, directory, (SCENARIO.name, 7))
-    if os.environ.get("LIFECYCLE_REFRESH_PACTS") == "1":
+    if REFRESHING:
         for system in SYSTEMS:
             name = f"{CONSUMER}-{system}.json"
             shutil.copyfile(directory / name, COMMITTED / name)
         shutil.copytree(directory / "recorded", COMMITTED / "recorded", dirs_exist_ok=True)
     return directory
-
-
-def normalise(path: Path) -> Any:
-    data = json.loads(path.read_text())
-    for key in ("pactRust", "pactPython"):
-        data.get("metadata", {}).pop(key, None)
-    return data
 
 
 @pytest.mark.parametrize("system", SYSTEMS)

@@ -9,12 +9,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIO = ROOT / "scenarios" / "b2b_saas_quote_to_cash.yaml"
 COMMAND = [sys.executable, "-c", "from sim.cli import main; main()", "mocks", "serve"]
+
+
+def load_yaml(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text())
+    return loaded
+
+
+def dump_yaml(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False)
 
 
 def start(*args: str, vendors: int = 6) -> tuple[subprocess.Popen[str], dict[str, str]]:
@@ -113,6 +124,35 @@ def test_serve_with_pact_states_is_a_provider_the_real_verifier_passes() -> None
         process.communicate(timeout=20)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 of 7 interaction(s) break" in done.stdout
+
+
+def test_pact_states_from_a_file_or_for_the_order_store_is_exit_2() -> None:
+    for extra, said in (
+        (["--pact-states", "README.md"], "--pact-states: README.md is not a folder"),
+        (["--pact-states", "contracts/pacts", "--vendors", "oms"], "no pact holds oms"),
+    ):
+        done = subprocess.run(
+            [*COMMAND, str(SCENARIO), *extra], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 2 and said in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+
+
+def test_live_with_a_pattern_the_scenario_lacks_a_system_for_is_exit_2(tmp_path: Path) -> None:
+    without = tmp_path / "no_store.yaml"
+    scenario = load_yaml(SCENARIO)
+    scenario.setdefault("systems", {})["oms"] = None
+    scenario["pattern"] = "sync_chain"
+    without.write_text(dump_yaml(scenario))
+    done = subprocess.run(
+        [*COMMAND[:3], "live", str(without), "--pattern", "outbox", "--with-mocks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "oms" in done.stderr and "--pattern" in done.stderr and "Traceback" not in done.stderr
 
 
 def test_pact_states_without_recordings_is_exit_2(tmp_path: Path) -> None:
