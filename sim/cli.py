@@ -93,7 +93,8 @@ def _scenario(path: Path, no_reconciliation: bool = False, no_ownership: bool = 
     return loaded
 
 
-def _duration(text: str | None) -> float | None:
+def _duration(text: str | None, flag: str = "--duration") -> float | None:
+    """A duration flag in seconds (None when not given); exit 2 when it is no duration."""
     from sim.knobs import parse_duration
 
     if text is None:
@@ -101,9 +102,9 @@ def _duration(text: str | None) -> float | None:
     try:
         seconds = parse_duration(text)
     except ValueError as exc:
-        fail(f"--duration: {exc}")
+        fail(f"{flag}: {exc}")
     if seconds <= 0:
-        fail(f"--duration: expected a positive duration, got {text!r}")
+        fail(f"{flag}: expected a positive duration such as 5m, got {text!r}")
     return seconds
 
 

@@ -61,6 +61,7 @@ ACTIONS = {
     "standby": "switch a system to its healthy standby: the incident ends there (system)",
     "map_fields": "hotfix a webhook receiver to read renamed fields (system, rename: new -> old)",
     "switch_protection": "idempotency keys, dedupe or ordering on or off (protection, enabled)",
+    "repair": "a person runs the reconciliation now and repairs what it finds",
 }
 """Every operator action, with what it takes."""
 
@@ -86,6 +87,7 @@ ActionName = Literal[
     "standby",
     "map_fields",
     "switch_protection",
+    "repair",
 ]
 Kind = Literal[
     "outage", "rate_limit", "latency", "errors", "lost_responses", "surge", "duplicates", "drift"

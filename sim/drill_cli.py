@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from sim.cli import JsonOpt, SeedOpt, _check_json_path, _write_json, err, fail, out
+from sim.cli import JsonOpt, SeedOpt, _check_json_path, _duration, _write_json, err, fail, out
 
 __all__ = ["DRILLS", "drill_app"]
 
@@ -71,17 +71,12 @@ def run(
     from sim.debrief import debrief
     from sim.drill import load_actions, load_drill
     from sim.drill_session import Session, run_drill
-    from sim.knobs import parse_duration
     from sim.validation import ScenarioError
 
     if sum((no_actions, interactive, actions_file is not None)) > 1:
         fail("--no-actions, --interactive and --actions exclude each other; pass one")
-    try:
-        seconds = parse_duration(step)
-    except ValueError as exc:
-        fail(f"--step: {exc}")
-    if seconds <= 0:
-        fail(f"--step: expected a positive duration such as 5m, got {step!r}")
+    seconds = _duration(step, "--step")
+    assert seconds is not None
     _check_json_path(json_path)
     _check_json_path(record_path, "--record")
     try:

@@ -5,7 +5,7 @@ pause a consumer group and resume it, hand the dead letters back to their groups
 change the orchestrator's timeout or retry budget, scale a group's workers,
 switch a system to its healthy standby, hotfix a webhook receiver to read a
 vendor's renamed fields, turn a protection (idempotency keys, dedupe, versioned
-writes) on or off.
+writes) on or off, run the reconciliation by hand.
 Each action acts at a simulated time and says in one line what it did, for the
 event log and the timeline; an action that cannot apply (no breaker in the
 policy, no such group) is refused with the reason, and the drill goes on.
@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from orchestrator.effects import Workflow
 from orchestrator.events import Handler, Message, webhook_topic
+from orchestrator.reconciliation import reconcile
 from orchestrator.resilience import RetryPolicy
 from sim.drill import Action
 from sim.world import World
@@ -56,6 +57,14 @@ def act(world: World, action: Action) -> str:
         return f"retry budget now {action.attempts} attempts"
     if do == "map_fields":
         return _map_fields(world, action)
+    if do == "repair":
+        # numbered apart from the scheduled runs: its workflow id is its own
+        world.manual_repairs += 1
+        number = 1_000_000 + world.manual_repairs
+        job = world.scenario.reconciliation
+        grace = job.grace if job is not None else 3600.0
+        world.runtime.start(reconcile(client, number, True, grace), f"recon:{number}")
+        return "a person runs the reconciliation now, repairing what it finds"
     if do == "switch_protection":
         assert action.protection is not None
         policy, on = client.policy, action.enabled

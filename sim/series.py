@@ -11,6 +11,7 @@ at their worst) and the step doubles, as a flight recorder compresses older tape
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Generator
 from typing import Any
 
@@ -79,16 +80,17 @@ class Series:
         """Merge neighbouring samples two by two; the step doubles."""
 
         def pairs(values: list[float], merge: Any) -> list[float]:
-            return [merge(values[i : i + 2]) for i in range(0, len(values), 2)]
+            merged = list(map(merge, values[::2], values[1::2]))
+            return merged + values[len(merged) * 2 :]  # an odd last sample stays as it is
 
         self.t = pairs(self.t, max)
         for name in GAUGES:
             self.columns[name] = pairs(self.columns[name], max)
         for name in COUNTS:
-            self.columns[name] = pairs(self.columns[name], sum)
+            self.columns[name] = pairs(self.columns[name], operator.add)
         for columns in self.systems.values():
             for name in SYSTEM_COUNTS:
-                columns[name] = pairs(columns[name], sum)
+                columns[name] = pairs(columns[name], operator.add)
             columns["breaker"] = pairs(columns["breaker"], max)
         self.step *= 2
 
@@ -109,22 +111,19 @@ def _sample(world: World, series: Series) -> Generator[simpy.Event, Any, None]:
     live = committed = duplicates = 0  # the counts as of the last sample
     seen = {system: (0, 0, 0) for system in lines}
     opens = dict.fromkeys(lines, 0)
-    since = 0.0
     watching = world.watching
+    rows = _rows(series, lines)
     while True:
-        tick = env.timeout(STEP)
+        # one wake per sample: the step doubles as the tape is compressed
+        tick = env.timeout(series.step)
         watching.add(tick)  # the sampler keeps no run going by itself
         yield tick
         watching.discard(tick)
-        since += STEP
-        if since < series.step:
-            continue  # compressed tape: one sample per (longer) step
-        since = 0.0
         now = env.now
         series.t.append(now)
         columns = series.columns
         columns["in_flight"].append(len(pending))
-        columns["overdue"].append(sum(1 for deal in pending if now - closed_at[deal] > sla))
+        columns["overdue"].append(_overdue(pending, closed_at, now - sla))
         columns["dead_letters"].append(len(broker.dlq))
         columns["backlog"].append(sum(len(group.queue) for group in groups))
         columns["live"].append(len(recorder.cycle_time) - live)
@@ -133,20 +132,40 @@ def _sample(world: World, series: Series) -> Generator[simpy.Event, Any, None]:
         delivered_again = sum(group.duplicates for group in groups)
         columns["duplicates"].append(delivered_again - duplicates)
         duplicates = delivered_again
-        for system, line in lines.items():
+        breakers = world.client.breakers
+        for system, line, (calls_of, errors_of, throttled_of, breaker_of) in rows:
             calls, errors, throttled = seen[system]
-            of = series.systems[system]
-            of["calls"].append(line.calls - calls)
-            of["errors"].append(line.errors - errors)
-            of["throttled"].append(line.rate_limited - throttled)
+            calls_of.append(line.calls - calls)
+            errors_of.append(line.errors - errors)
+            throttled_of.append(line.rate_limited - throttled)
             seen[system] = (line.calls, line.errors, line.rate_limited)
-            breaker = world.client.breakers.get(system)
+            breaker = breakers.get(system)
             if breaker is None:
-                of["breaker"].append(0.0)
+                breaker_of.append(0.0)
                 continue
             # open at the sample, or opened (and perhaps closed again) since the last
             tripped = breaker.opens > opens[system]
             opens[system] = breaker.opens
-            of["breaker"].append(1.0 if tripped else BREAKER[breaker.state])
+            breaker_of.append(1.0 if tripped else BREAKER[breaker.state])
         if len(series.t) > MAX_POINTS:
             series._halve()
+            rows = _rows(series, lines)  # the columns are new lists now
+
+
+def _rows(series: Series, lines: Any) -> list[tuple[str, Any, tuple[list[float], ...]]]:
+    """Per system: its line and its four columns, looked up once, not per sample."""
+    return [
+        (system, line, tuple(series.systems[system][name] for name in (*SYSTEM_COUNTS, "breaker")))
+        for system, line in lines.items()
+    ]
+
+
+def _overdue(pending: dict[str, Any], closed_at: dict[str, float], before: float) -> int:
+    """Open deals closed before ``before``. Deals enter ``pending`` as they close, so
+    the oldest come first: counting stops at the first one still in time."""
+    count = 0
+    for deal in pending:
+        if closed_at[deal] >= before:
+            break
+        count += 1
+    return count

@@ -234,6 +234,7 @@ class World:
         self.arriving = True
         self.surge = 1.0  # arrivals come this many times as fast (a drill's surge)
         self.watching: set[simpy.Event] = set()  # observers' timers: they keep nothing going
+        self.manual_repairs = 0  # reconciliations a drill's operator ran by hand
         self.amending = True  # diaries still draw amendments
         self.last_arrival = 0.0
         self.interrupted = False

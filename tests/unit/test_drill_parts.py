@@ -122,3 +122,13 @@ def test_the_series_stays_bounded_and_keeps_its_totals(monkeypatch: pytest.Monke
     # the last samples cover the run's end: counts lost only in the unsampled tail
     assert w.lines["crm"].calls - sum(series.systems["crm"]["calls"]) < 200
     assert sum(series.columns["live"]) <= len(w.recorder.cycle_time)
+
+
+def test_a_manual_repair_runs_the_reconciliation_now() -> None:
+    w = world()
+    w.run(duration=600)
+    did = act(w, Action(at=600, do="repair"))
+    assert did.startswith("a person runs the reconciliation now")
+    w.env.run(until=1800)
+    summary = w.recorder.reconciliation_summary()
+    assert summary["runs"] >= 1, summary
