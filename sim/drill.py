@@ -90,7 +90,15 @@ ActionName = Literal[
     "repair",
 ]
 Kind = Literal[
-    "outage", "rate_limit", "latency", "errors", "lost_responses", "surge", "duplicates", "drift"
+    "outage",
+    "rate_limit",
+    "latency",
+    "errors",
+    "lost_responses",
+    "surge",
+    "duplicates",
+    "reorder",
+    "drift",
 ]
 
 
@@ -145,7 +153,9 @@ class Injection(Strict):
             ``rate_limit`` (``per_second``, ``burst``), ``latency`` (times
             ``factor``), ``errors`` (5xx at ``rate``), ``lost_responses`` (work done,
             answer lost, at ``rate``), ``surge`` (arrivals times ``factor``),
-            ``duplicates`` (a webhook sender's duplicates at ``rate``), ``drift``
+            ``duplicates`` (a webhook sender's duplicates at ``rate``), ``reorder``
+            (its deliveries delayed anywhere up to ``spread``, so that later events
+            overtake earlier ones on an unordered channel), ``drift``
             (a webhook sender's events renamed as its next version has them:
             ``rename``, old field -> new, in the event's data).
         system: The system it strikes (not for ``surge``).
@@ -161,10 +171,12 @@ class Injection(Strict):
     per_second: Annotated[float, Field(gt=0)] | None = None
     burst: Annotated[int, Field(ge=1)] | None = None
     rename: dict[str, str] | None = None
+    spread: Annotated[Duration, Field(gt=0)] | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
         needs: dict[str, tuple[str, ...]] = {
+            "reorder": ("spread",),
             "drift": ("rename",),
             "rate_limit": ("per_second",),
             "latency": ("factor",),
@@ -196,6 +208,8 @@ class Injection(Strict):
             what = f"outage ({self.mode}{', ' + rate if self.mode == 'degraded' else ''})"
         elif kind == "rate_limit":
             what = f"rate limit {self.per_second:g}/s"
+        elif kind == "reorder":
+            what = f"webhooks delayed up to {self.spread or 0:g}s, out of order"
         elif kind == "drift":
             what = "events renamed " + ", ".join(
                 f"{a} -> {b}" for a, b in (self.rename or {}).items()

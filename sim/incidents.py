@@ -130,25 +130,35 @@ def _switch(world: World, injection: Injection, number: int) -> Turn:
         return failing
     if kind == "drift":
         return _drift(world, system, dict(injection.rename or {}))
-    assert kind == "duplicates"
-    rate = injection.rate or 0.0
     topic = webhook_topic(system)
     groups = [group for group in world.broker.groups() if group.topic == topic]
     if not groups:
-        raise ValueError(f"{system} sends no webhooks in this scenario: nothing to duplicate")
+        raise ValueError(f"{system} sends no webhooks in this scenario: nothing to {kind}")
+    if kind == "reorder":
+        spread = injection.spread or 1.0
+        late = world.streams.draws(
+            f"{system}.webhooks.injection{number}", lambda gen, n: gen.uniform(0.0, spread, n)
+        )
+        return _rechannel(groups, latency=late)
+    assert kind == "duplicates"
+    return _rechannel(groups, duplicate_rate=injection.rate or 0.0)
 
-    def twice() -> Callable[[], None]:
+
+def _rechannel(groups: list[Any], **changes: Any) -> Turn:
+    """The webhook groups' channel changed while the fault lasts (read per publish)."""
+
+    def changed() -> Callable[[], None]:
         saved = [group.channel for group in groups]
         for group in groups:
-            group.channel = replace(group.channel, duplicate_rate=rate)
+            group.channel = replace(group.channel, **changes)
 
-        def once() -> None:
+        def back() -> None:
             for group, channel in zip(groups, saved, strict=True):
                 group.channel = channel
 
-        return once
+        return back
 
-    return twice
+    return changed
 
 
 def _drift(world: World, system: str, rename: dict[str, str]) -> Turn:

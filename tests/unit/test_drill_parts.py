@@ -132,3 +132,28 @@ def test_a_manual_repair_runs_the_reconciliation_now() -> None:
     w.env.run(until=1800)
     summary = w.recorder.reconciliation_summary()
     assert summary["runs"] >= 1, summary
+
+
+def test_a_reorder_injection_makes_later_webhooks_overtake_earlier_ones() -> None:
+    def reordered(injected: bool) -> int:
+        systems = {
+            "crm": {"latency": "100ms"},
+            "erp": {"latency": "300ms"},
+            "billing": {
+                "latency": "200ms",
+                "payments": {"delay": "30s", "failure_rate": 0.5, "retry_every": "1m"},
+                "webhooks": {"secret": "whsec_x"},
+            },
+            "provisioning": {"latency": "200ms"},
+            "support": {"latency": "150ms"},
+            "oms": {"latency": "10ms"},
+        }
+        w = world(systems=systems)
+        if injected:
+            spread = injection(kind="reorder", system="billing", spread=600, **{"for": 3600})
+            inject(w, [spread], lambda t, text: None)
+        w.run(duration=3 * 3600)
+        return sum(g.reordered for g in w.broker.groups() if g.topic == "billing.webhook")
+
+    assert reordered(False) == 0
+    assert reordered(True) > 0
