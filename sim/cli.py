@@ -306,18 +306,98 @@ def compare(
     json_path: JsonOpt = None,
     no_reconciliation: NoReconciliationOpt = False,
     no_ownership: NoOwnershipOpt = False,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            "--seeds",
+            min=1,
+            max=500,
+            help="Run each pattern on this many seeds (derived from the scenario's) and "
+            "say which differences exceed the seed-to-seed noise (paired t-test, 5%).",
+        ),
+    ] = 1,
 ) -> None:
     """Run one scenario through several patterns and compare them side by side."""
     seconds = _prepare(duration, orders, json_path)
     names = _patterns(patterns)
     loaded = _scenario(scenario, no_reconciliation, no_ownership)
     _check_systems(scenario, loaded, names)
+    if seeds > 1:
+        _replicate(loaded, names, seed, seeds, seconds, orders, json_path)
+        return
     results: list[dict[str, Any]] = []
     for name in names:
         results.append(_simulate(loaded, seed, name, seconds, orders))
         if results[-1]["interrupted"]:
             break
     _report(loaded, results, json_path, {"results": results})
+
+
+def _replicate(
+    loaded: Scenario,
+    names: list[str],
+    seed: int | None,
+    count: int,
+    seconds: float | None,
+    orders: int | None,
+    json_path: Path | None,
+) -> None:
+    """``compare --seeds``: every pattern on every seed, summarised and tested."""
+    from rich.table import Table
+
+    from sim.replications import METRICS, compare_patterns, derive_seeds, summarise
+
+    derived = derive_seeds(loaded.seed if seed is None else seed, count)
+    first: list[dict[str, Any]] = []
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for name in names:
+        for n, each in enumerate(derived):
+            result = _simulate(loaded, each, name, seconds, orders)
+            if n == 0:
+                first.append(result)  # the plain run's tables, series and report
+            runs.setdefault(name, []).append(result["metrics"])
+    summary = {name: summarise(metrics) for name, metrics in runs.items()}
+    differences = compare_patterns(runs)
+    table = Table(
+        title=f"{loaded.name}: mean [95% interval] over {count} seeds", title_justify="left"
+    )
+    table.add_column("metric")
+    for name in names:
+        table.add_column(name, justify="right")
+    for label, path in METRICS:
+        cells = []
+        for name in names:
+            figure = summary[name].get(path)
+            cells.append(
+                "-"
+                if figure is None
+                else f"{figure['mean']:.4g} [{figure['ci95'][0]:.4g}, {figure['ci95'][1]:.4g}]"
+            )
+        table.add_row(label, *cells)
+    out.print(table)
+    out.print("differences larger than the seed-to-seed noise (paired t-test, 5%):")
+    shown = [d for d in differences if d["significant"]]
+    for d in shown:
+        out.print(
+            f"  {d['metric']}: {d['b']} - {d['a']} = {d['difference']:.4g} "
+            f"[{d['ci95'][0]:.4g}, {d['ci95'][1]:.4g}], p={d['p_value']:.3g}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not shown:
+        out.print("  none", highlight=False)
+    document = {
+        "results": first,
+        "replications": {
+            "seeds": derived,
+            "runs": runs,
+            "summary": summary,
+            "differences": differences,
+        },
+    }
+    unwritten = _write_json(json_path, document)
+    if unwritten:
+        fail(unwritten)
 
 
 @app.command()

@@ -49,6 +49,8 @@ def build(document: dict[str, Any]) -> str:
     elif "results" in document:
         results = document["results"]
         title, body = f"Compare: {results[0]['scenario']}", _runs(results)
+        if "replications" in document:
+            body = _replications(document["replications"], [r["pattern"] for r in results]) + body
     elif "metrics" in document and "pattern" in document:
         title, body = f"Run: {document['scenario']} / {document['pattern']}", _runs([document])
     else:
@@ -106,6 +108,45 @@ def _runs(results: list[dict[str, Any]]) -> str:
         reasons = result["metrics"].get("dead_letter_reasons") or {}
         rows = [[reason, str(n)] for reason, n in reasons.items()] or [["none", "0"]]
         parts.append(f"<p>{escape(result['pattern'])}</p>" + _table(["reason", "count"], rows))
+    return "".join(parts)
+
+
+def _replications(found: dict[str, Any], names: list[str]) -> str:
+    """Each metric's mean and 95% interval over the seeds, and which differences
+    between patterns are larger than the seed-to-seed noise."""
+    from sim.replications import METRICS
+
+    seeds = len(found["seeds"])
+    rows = []
+    for label, path in METRICS:
+        cells = []
+        for name in names:
+            figure = found["summary"].get(name, {}).get(path)
+            cells.append(
+                "-"
+                if figure is None
+                else f"{figure['mean']:.4g} [{figure['ci95'][0]:.4g}, {figure['ci95'][1]:.4g}]"
+            )
+        rows.append([label, *cells])
+    parts = [
+        f"<h2>Across {seeds} seeds</h2>",
+        '<p class="muted">mean [95% confidence interval], Student\'s t</p>',
+        _table(["metric", *names], rows),
+        "<h2>Differences larger than the seed-to-seed noise</h2>",
+        '<p class="muted">per seed, paired t-test at 5%; the rest are within the noise</p>',
+    ]
+    rows = [
+        [
+            d["metric"],
+            f"{d['b']} - {d['a']}",
+            f"{d['difference']:.4g}",
+            f"[{d['ci95'][0]:.4g}, {d['ci95'][1]:.4g}]",
+            f"{d['p_value']:.3g}",
+            "larger than the noise" if d["significant"] else "within the noise",
+        ]
+        for d in found["differences"]
+    ]
+    parts.append(_table(["metric", "patterns", "difference", "95% interval", "p", ""], rows))
     return "".join(parts)
 
 

@@ -23,6 +23,9 @@ NO_BROWSER = (
 )
 
 
+SEEDED = ["--orders", "120", "--seeds", "3"]
+
+
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     done = subprocess.run([*COMMAND, *args], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -35,7 +38,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     scenario = "scenarios/b2b_saas_quote_to_cash.yaml"
     made = {
         "run": ["run", scenario, "--orders", "120"],
-        "compare": ["compare", scenario, "--patterns", "sync_chain,hybrid", "--orders", "120"],
+        "compare": ["compare", scenario, "--patterns", "sync_chain,hybrid", *SEEDED],
         "drill": ["drill", "run", "drills/billing_schema_drift.yaml"],
     }
     found = {}
@@ -52,6 +55,8 @@ def test_the_page_is_self_contained(pages: dict[str, Path], kind: str) -> None:
     html = pages[kind].read_text()
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert html.count("<svg") >= 5 and "<polyline" in html
+    if kind == "compare":  # with --seeds: what exceeds the seed-to-seed noise
+        assert "Across 3 seeds" in html and "Differences larger than the seed-to-seed" in html
     if kind == "drill":
         assert "Steady-state hypothesis" in html and "fill-opacity" in html  # fault window
         assert "stroke-dasharray" in html  # the actions marked
