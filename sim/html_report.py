@@ -16,6 +16,7 @@ from html import escape
 from typing import Any
 
 from sim.debrief import clock as _clock
+from sim.replications import METRICS, value
 from sim.report import duration_text
 
 __all__ = ["build"]
@@ -67,26 +68,16 @@ def build(document: dict[str, Any]) -> str:
 
 # -- runs and compares ---------------------------------------------------------------
 
-SUMMARY = (
-    ("deals closed", "deals"),
-    ("orders live", "orders_completed"),
-    ("compensated", "orders_compensated"),
-    ("escalated", "orders_escalated"),
-    ("failed before commitment", "orders_failed"),
-    ("commitments revoked", "commitments_revoked"),
-    ("in flight at the end", "orders_in_flight"),
-    ("SLA: order live", "sla_compliance"),
-    ("SLA: commitment", "commitment_sla_compliance"),
-    ("manual reconciliation", "manual_reconciliation_items"),
-    ("data quality exceptions", "data_quality_exceptions"),
-    ("dead-letter queue", "dlq_depth"),
-)
+SUMMARY = (("deals closed", "deals"), *METRICS)
+"""The headline figures: the ones replications summarise, and the deals closed."""
 
 
 def _runs(results: list[dict[str, Any]]) -> str:
     names = [r["pattern"] for r in results]
     head = f'<p class="muted">seed {results[0]["seed"]}; {len(results)} pattern(s)</p>'
-    rows = [[label, *(_cell(r["metrics"].get(key)) for r in results)] for label, key in SUMMARY]
+    rows = [
+        [label, *(_cell(value(r["metrics"], path)) for r in results)] for label, path in SUMMARY
+    ]
     parts = [head, "<h2>Summary</h2>", _table(["metric", *names], rows)]
     parts.append("<h2>Latency quantiles</h2>")
     for key, label in (("cycle_time_s", "cycle time"), ("commitment_latency_s", "commitment")):
@@ -114,8 +105,6 @@ def _runs(results: list[dict[str, Any]]) -> str:
 def _replications(found: dict[str, Any], names: list[str]) -> str:
     """Each metric's mean and 95% interval over the seeds, and which differences
     between patterns are larger than the seed-to-seed noise."""
-    from sim.replications import METRICS
-
     seeds = len(found["seeds"])
     rows = []
     for label, path in METRICS:
