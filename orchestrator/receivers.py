@@ -70,6 +70,9 @@ class Receiver:
         self.system = system
         self.client = client
         self.apply = apply
+        self.aliases: dict[str, str] = {}
+        """A tolerant reader's hotfix: a field's new name in an event's data -> the name
+        the receiver reads (the signature is still checked on the event as sent)."""
 
     def __call__(self, message: Message) -> Workflow:
         """Handle one delivery (the consumer group's handler)."""
@@ -79,6 +82,8 @@ class Receiver:
         apply = self.apply.get(kind)
         if apply is None or not isinstance(data, Mapping):
             raise PoisonMessage(f"{self.system} sent an event of unknown shape {kind!r}")
+        if self.aliases:
+            data = {self.aliases.get(field, field): value for field, value in data.items()}
         missing = [f for f in REQUIRED.get(kind, ()) if f not in data]
         if missing:
             raise PoisonMessage(f"{kind} {payload.get('id')} lacks {', '.join(missing)}")

@@ -10,7 +10,8 @@ Time stands still at the prompt: that is the pause. The trainee types
 - ``run 30m``: that long on;
 - an action as ``do key=value ...``, e.g. ``pause_consumers group=erp-order`` or
   ``map_fields system=billing rename.amountPaid=amount``: taken now;
-- ``actions``: what the drill allows; ``help``; ``end``: run to the end.
+- ``actions``: what the drill allows; ``help``; ``end`` (or Ctrl-D, Ctrl-C): run to
+  the end, debrief, and keep the recording.
 
 Every action taken is kept with its time and can be written out as an answer key
 (``--record``): the session replays as a scripted run (``--actions``).
@@ -55,7 +56,8 @@ def play(
         say(dashboard(session, fired))
         try:
             line = ask(f"drill {clock(session.now)}> ").strip()
-        except EOFError:
+        except (EOFError, KeyboardInterrupt):  # the trainee is done: what was typed stays
+            say("")
             line = "end"
         if line in ("", "next"):
             session.advance(step)

@@ -2,14 +2,14 @@
 
 The debrief is the instructor's flip chart after a fire drill: what happened when
 (faults, alerts, actions, breakers opening, dead letters piling up, the first
-overdue deal, recovery), whether the steady state held before, during and after,
-how long it took to notice (time to detect: the first alert after the first fault)
-and to recover (the hypothesis holding again, for good), and the score. The score
-runs the same drill and seed twice more: once with nobody acting (the baseline)
-and once with the answer key's actions; each run's harm is counted (deals not live,
-live late or still open when the books close, dead letters left for people,
-records the audit finds wrong), and the trainee's share of the expert's
-improvement over the baseline is the score. The deals hurt most are told
+overdue deal, recovery), whether the steady state held before, during and after, how
+long it took to notice (time to detect: the first alert after the first fault) and
+to recover (the hypothesis holding again, for good), and the score. The score runs
+the same drill and seed twice more: once with nobody acting (the baseline) and once
+with the answer key's actions; each run's harm is counted (deals not live, live late
+or still open when the books close, dead letters left for people, events a consumer
+group never settled, records the audit finds wrong), and the trainee's share of the
+expert's improvement over the baseline is the score. The deals hurt most are told
 from the event log.
 """
 
@@ -63,6 +63,8 @@ def hurt_of(world: World, metrics: dict[str, Any]) -> dict[str, int]:
     counts["late"] = len(recorder.cycle_time) - recorder.live_in_sla
     counts["open"] = len(recorder.pending)
     counts["dead_letters"] = len(world.broker.dlq)
+    # events a consumer group never settled: still open (paused, failing) or lost
+    counts["events_unsettled"] = sum(len(g.open) + g.lost for g in world.broker.groups())
     counts["records_wrong"] = int(metrics["data_quality_exceptions"])
     counts["total"] = sum(counts.values())
     return counts
@@ -148,7 +150,13 @@ def debrief(drill: Drill, run: DrillRun, baseline: DrillRun, key: DrillRun) -> d
                 broken_until = max(broken_until, broken[-1])
         verdicts.append(verdict)
     ever_broken = first_alert is not None
-    recovered = broken_until + series.step if ever_broken else None
+    last = len(series.t) - 1
+    still_broken = last >= 0 and any(
+        not check.holds(series.value(check.metric, check.system, last))
+        for check in drill.hypothesis
+    )
+    # recovered: the steady state holds from then on to the end; never, if it does not
+    recovered = broken_until + series.step if ever_broken and not still_broken else None
     moments = [*run.moments, *alerts, *_changes(run.series)]
     if recovered is not None:
         moments.append(Moment(recovered, "recovered", "the steady state holds again, for good"))

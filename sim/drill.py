@@ -18,7 +18,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, model_validator
 
 from sim.knobs import Duration, Rate, Strict
-from sim.scenario import Scenario, load
+from sim.scenario import VENDORS, Scenario, load
 from sim.validation import ScenarioError, read_yaml, validate
 from sim.vendors import REGISTRY
 
@@ -50,15 +50,15 @@ METRICS = {
 PER_SYSTEM = frozenset({"error_rate", "throttled"})
 
 ACTIONS = {
-    "open_breaker": "hold a system's circuit breaker open (system)",
-    "close_breaker": "close a system's breaker, ending a hold (system)",
+    "open_breaker": "trip a system's breaker open now, for its cool-down (system)",
+    "close_breaker": "close a system's breaker now (system)",
     "pause_consumers": "stop a consumer group taking messages (group)",
     "resume_consumers": "let a paused group take messages again (group)",
     "replay_dead_letters": "hand the dead letters back to their groups (topic: only those)",
     "set_timeout": "the orchestrator's call timeout (seconds)",
     "set_retries": "the orchestrator's retry budget (attempts)",
     "scale_consumers": "a consumer group's workers (group, consumers)",
-    "standby": "switch a system to its healthy standby: the incident ends there (system)",
+    "standby": "switch a system to its healthy standby: the faults on it now end (system)",
     "map_fields": "hotfix a webhook receiver to read renamed fields (system, rename: new -> old)",
     "switch_protection": "idempotency keys, dedupe or ordering on or off (protection, enabled)",
     "repair": "a person runs the reconciliation now and repairs what it finds",
@@ -161,8 +161,8 @@ class Injection(Strict):
         system: The system it strikes (not for ``surge``).
     """
 
-    at: Duration
-    for_: Annotated[Duration, Field(alias="for", gt=0)]
+    at: Annotated[Duration, Field(ge=0, le=30 * 86400)]
+    for_: Annotated[Duration, Field(alias="for", gt=0, le=30 * 86400)]
     kind: Kind
     system: str | None = None
     mode: Literal["down", "degraded", "read_only"] = "down"
@@ -238,7 +238,7 @@ class Action(Strict):
         enabled: For ``switch_protection``: on (default) or off.
     """
 
-    at: Duration
+    at: Annotated[Duration, Field(ge=0, le=30 * 86400)]
     do: ActionName
     system: str | None = None
     group: str | None = None
@@ -319,7 +319,26 @@ class Drill(Strict):
 
     @model_validator(mode="after")
     def _key_allowed(self) -> Self:
+        for n, injection in enumerate(self.injections):
+            if injection.end > self.horizon:
+                raise ValueError(
+                    f"injections[{n}] lasts until {injection.end:g}s, past the drill's duration "
+                    f"({self.horizon:g}s); shorten it or lengthen duration"
+                )
+            for m, other in enumerate(self.injections[:n]):
+                same = (other.kind, other.system) == (injection.kind, injection.system)
+                if same and injection.at < other.end and other.at < injection.end:
+                    raise ValueError(
+                        f"injections[{m}] and injections[{n}] overlap on the same knob "
+                        f"({injection.kind} {injection.system or ''}); make them one, or one "
+                        "after the other"
+                    )
         for n, action in enumerate(self.answer_key):
+            if action.at >= self.horizon:
+                raise ValueError(
+                    f"answer_key[{n}] at {action.at:g}s comes after the drill's duration "
+                    f"({self.horizon:g}s)"
+                )
             if action.do not in self.allowed:
                 raise ValueError(
                     f"answer_key[{n}] does {action.do!r}, which the drill does not allow "
@@ -370,10 +389,21 @@ def load_drill(path: str | Path) -> tuple[Drill, Scenario]:
     # an error in the overrides is the drill's: its lines, under "overrides"
     mine = {where[1:]: n for where, n in lines.items() if where[:1] == ("overrides",)}
     try:
-        return drill, validate(Scenario, merged, path, mine)
+        scenario = validate(Scenario, merged, path, mine)
     except ScenarioError as exc:
         # the fields are the scenario's, as the drill's overrides set them
         raise ScenarioError(re.sub(r"(line \d+: )", r"\1overrides.", str(exc))) from None
+    named = [("hypothesis", n, c.system) for n, c in enumerate(drill.hypothesis)]
+    named += [("injections", n, i.system) for n, i in enumerate(drill.injections)]
+    named += [("answer_key", n, a.system) for n, a in enumerate(drill.answer_key)]
+    for field, n, system in named:
+        if system is not None and system not in VENDORS and not scenario.has(system):
+            line = lines.get((field, n), 0)
+            raise ScenarioError(
+                f"{path}:{line}: {field}.{n}: the scenario has no {system} "
+                f"(systems.{system} is null); name another system or configure it"
+            )
+    return drill, scenario
 
 
 def _merged(base: Any, changes: Any) -> Any:

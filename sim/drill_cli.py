@@ -81,9 +81,18 @@ def run(
     _check_json_path(record_path, "--record")
     try:
         drill, scenario = load_drill(drill_file)
-        given = load_actions(actions_file).actions if actions_file is not None else None
+        taken_file = load_actions(actions_file) if actions_file is not None else None
     except ScenarioError as exc:
-        fail(str(exc).replace("lifecycle-sandbox validate", "lifecycle-sandbox drill run"))
+        advice = "lifecycle-sandbox drill run"
+        fail(
+            str(exc).replace("lifecycle-sandbox validate", advice).replace("scenario YAML", "YAML")
+        )
+    given = taken_file.actions if taken_file is not None else None
+    if taken_file is not None and taken_file.drill and taken_file.drill != drill.name:
+        fail(
+            f"--actions: {actions_file} was recorded in drill {taken_file.drill!r}, not "
+            f"{drill.name!r}; pass that drill, or the actions of this one"
+        )
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
     mode = "baseline" if no_actions else "answer key"

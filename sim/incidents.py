@@ -43,29 +43,29 @@ def inject(world: World, injections: list[Injection], note: Callable[[float, str
             faults = world.lines[system].faults  # type: ignore[index]
             rate = injection.rate or 0.0
             faults.outages.append((injection.at, injection.end, injection.mode, rate))
-            world.env.process(_marks(world.env, injection, note))
+            world.env.process(_turn(world, injection, lambda: _nothing, note))
             continue
-        world.env.process(_turn(world.env, injection, _switch(world, injection, number), note))
+        world.env.process(_turn(world, injection, _switch(world, injection, number), note))
 
 
-def _marks(
-    env: simpy.Environment, injection: Injection, note: Callable[[float, str], None]
-) -> Generator[simpy.Event, Any, None]:
-    yield env.timeout(injection.at)
-    note(env.now, injection.label())
-    yield env.timeout(injection.for_)
-    note(env.now, f"{injection.label()}: over")
+def _nothing() -> None:
+    """An outage's off-switch: its window ends by itself (a standby cuts it short)."""
 
 
 def _turn(
-    env: simpy.Environment, injection: Injection, on: Turn, note: Callable[[float, str], None]
+    world: World, injection: Injection, on: Turn, note: Callable[[float, str], None]
 ) -> Generator[simpy.Event, Any, None]:
+    env = world.env
     yield env.timeout(injection.at)
     off = on()
     note(env.now, injection.label())
+    active = world.faults_on.setdefault(injection.system or "", [])
+    active.append(off)
     yield env.timeout(injection.for_)
-    off()
-    note(env.now, f"{injection.label()}: over")
+    if off in active:  # not ended early (a standby took over)
+        active.remove(off)
+        off()
+        note(env.now, f"{injection.label()}: over")
 
 
 def _switch(world: World, injection: Injection, number: int) -> Turn:

@@ -13,11 +13,10 @@ policy, no such group) is refused with the reason, and the drill goes on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 
-from orchestrator.effects import Workflow
-from orchestrator.events import Handler, Message, webhook_topic
+from orchestrator.events import webhook_topic
+from orchestrator.receivers import Receiver
 from orchestrator.reconciliation import reconcile
 from orchestrator.resilience import RetryPolicy
 from sim.drill import Action
@@ -83,26 +82,17 @@ def _map_fields(world: World, action: Action) -> str:
     system, rename = action.system, dict(action.rename or {})
     assert system is not None
     topic = webhook_topic(system)
-    groups = [g for g in world.broker.groups() if g.topic == topic]
-    if not groups:
+    found = [
+        g.handler
+        for g in world.broker.groups()
+        if g.topic == topic and isinstance(g.handler, Receiver)
+    ]
+    if not found:
         raise Refused(f"{system} sends no webhooks here: no receiver to fix")
-    for group in groups:
-        group.handler = _tolerant(group.handler, rename)
+    for receiver in found:
+        receiver.aliases.update(rename)
     pairs = ", ".join(f"{new} as {old}" for new, old in rename.items())
     return f"{system} receiver reads {pairs}"
-
-
-def _tolerant(handler: Handler, rename: dict[str, str]) -> Handler:
-    """``handler``, reading each renamed field of an event's data under its old name."""
-
-    def handle(message: Message) -> Workflow:
-        data = message.payload.get("data")
-        if isinstance(data, Mapping) and any(new in data for new in rename):
-            fixed = {rename.get(k, k): v for k, v in data.items()}
-            message = message._replace(payload={**message.payload, "data": fixed})
-        return handler(message)
-
-    return handle
 
 
 def _breaker(world: World, action: Action) -> str:
@@ -144,11 +134,18 @@ def _standby(world: World, action: Action) -> str:
         raise Refused(f"the scenario has no {system}")
     faults = line.faults
     now = world.env.now
-    # the standby has the same records (the model) but none of the primary's trouble
+    # the standby has the same records (the model) but none of the primary's trouble:
+    # the faults on it now end here (those a drill schedules later still strike)
+    active = world.faults_on.get(system, [])
+    ended = list(active)
+    active.clear()  # in place: each fault's own process sees it ended
+    for off in ended:
+        off()
+    cut = sum(1 for start, end, *_ in faults.outages if start <= now < end)
     faults.outages = [
         (start, min(end, now), mode, rate) for start, end, mode, rate in faults.outages
     ]
     knobs = world.scenario.knobs(system)
     faults.error_rate = knobs.error_rate
     faults.lost_rate = knobs.error_rate + knobs.timeout_rate
-    return f"{system} switched to its standby"
+    return f"{system} switched to its standby ({max(len(ended), cut)} fault(s) ended)"

@@ -235,6 +235,8 @@ class World:
         self.surge = 1.0  # arrivals come this many times as fast (a drill's surge)
         self.watching: set[simpy.Event] = set()  # observers' timers: they keep nothing going
         self.manual_repairs = 0  # reconciliations a drill's operator ran by hand
+        # a drill's faults switched on now, by system: what switches each off again
+        self.faults_on: dict[str, list[Callable[[], None]]] = {}
         self.amending = True  # diaries still draw amendments
         self.last_arrival = 0.0
         self.interrupted = False

@@ -32,10 +32,15 @@ def test_the_answer_key_beats_nobody_acting(path: Path) -> None:
     key = run_drill(drill, scenario, list(drill.answer_key))
     assert key.hurt["total"] < baseline.hurt["total"], (key.hurt, baseline.hurt)
     report = debrief(drill, key, baseline, key)
-    assert report["score"] == 100
     assert report["time_to_detect_s"] is not None  # the incident shows in the hypothesis
+    assert report["time_to_recover_s"] is not None  # and the answer key ends it, for good
     assert any(kind == "action" for _, kind, _ in report["timeline"])
     assert not any(kind == "refused" for _, kind, _ in report["timeline"])
+    # the expert leaves nothing behind that nobody acting would not: no event unsettled
+    assert key.hurt["events_unsettled"] <= baseline.hurt["events_unsettled"]
+    assert key.hurt["dead_letters"] <= baseline.hurt["dead_letters"]
+    # and nobody acting scores nothing against it
+    assert debrief(drill, baseline, baseline, key)["score"] == 0
 
 
 def test_the_same_drill_gives_the_same_debrief_byte_for_byte(tmp_path: Path) -> None:

@@ -52,12 +52,21 @@ def test_an_injection_turns_its_knob_for_its_window_only() -> None:
 
 def test_an_outage_is_a_window_the_weather_knows_and_standby_ends_it() -> None:
     w = world()
-    inject(w, [injection(kind="outage", system="erp")], lambda t, text: None)
+    notes: list[tuple[float, str]] = []
+    slow = injection(kind="latency", system="erp", factor=10)
+    inject(
+        w, [injection(kind="outage", system="erp"), slow], lambda t, text: notes.append((t, text))
+    )
     faults = w.lines["erp"].faults
+    normal = faults.latency
     assert faults.outages[-1] == (60.0, 120.0, "down", 0.0)
     w.env.run(until=90)
-    act(w, Action(at=90, do="standby", system="erp"))
-    assert faults.outages[-1] == (60.0, 90.0, "down", 0.0)
+    assert faults.latency is not normal
+    did = act(w, Action(at=90, do="standby", system="erp"))
+    assert did == "erp switched to its standby (2 fault(s) ended)"
+    assert faults.outages[-1] == (60.0, 90.0, "down", 0.0) and faults.latency is normal
+    w.env.run(until=200)
+    assert [text for t, text in notes if t > 90] == []  # no "over" for what the standby ended
 
 
 def test_a_paused_group_holds_its_messages_until_resumed() -> None:
@@ -157,3 +166,38 @@ def test_a_reorder_injection_makes_later_webhooks_overtake_earlier_ones() -> Non
 
     assert reordered(False) == 0
     assert reordered(True) > 0
+
+
+def test_the_score_is_the_share_of_the_answer_keys_gain_a_run_achieves() -> None:
+    from sim.debrief import DrillRun, debrief
+    from sim.drill import Drill
+    from sim.series import Series
+
+    drill = Drill.model_validate(
+        {
+            "name": "x",
+            "title": "x",
+            "briefing": "x",
+            "scenario": "x.yaml",
+            "hypothesis": [{"metric": "dead_letters", "at_most": 0}],
+            "injections": [{"at": 60, "for": 60, "kind": "errors", "system": "erp", "rate": 1}],
+        }
+    )
+
+    def ran(harm: int, dead: list[float]) -> DrillRun:
+        series = Series(["erp"])
+        series.t = [60.0 * (n + 1) for n in range(len(dead))]
+        series.columns = {name: [0.0] * len(dead) for name in series.columns}
+        series.columns["dead_letters"] = dead
+        series.systems = {"erp": {name: [0.0] * len(dead) for name in series.systems["erp"]}}
+        return DrillRun({}, series, [], {"total": harm}, {}, "")
+
+    healed = [0.0, 3.0, 1.0, 0.0, 0.0]
+    baseline, key = ran(100, [0.0, 3.0, 3.0, 3.0, 3.0]), ran(20, healed)
+    report = debrief(drill, ran(60, healed), baseline, key)
+    assert report["score"] == 50  # (100 - 60) of (100 - 20)
+    # broken at 2:00 and 3:00 (samples at 1:00 .. 5:00), holding from 4:00 on
+    assert report["time_to_detect_s"] == 60.0 and report["time_to_recover_s"] == 180.0
+    # broken at the end is never "recovered", whatever came before
+    assert debrief(drill, baseline, baseline, key)["time_to_recover_s"] is None
+    assert debrief(drill, baseline, baseline, key)["score"] == 0
