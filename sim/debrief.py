@@ -88,7 +88,10 @@ def stories_of(world: World, log: str, start: float, end: float) -> dict[str, li
 
     worst = sorted(hurt, key=badness)[:STORIES]
     lines: dict[str, list[str]] = {deal: [] for deal in worst}
+    marks = [f'"correlation":"{deal}"' for deal in worst]
     for raw in log.splitlines():
+        if not any(mark in raw for mark in marks):
+            continue  # parse only the few deals told, not the whole log
         entry = json.loads(raw)
         deal = entry.get("correlation")
         if deal in lines:

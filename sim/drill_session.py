@@ -24,6 +24,9 @@ from sim.world import World, fewer_gc_pauses
 
 __all__ = ["Session", "run_drill"]
 
+STILL = 3600.0
+"""After the horizon: an hour in which nothing settles closes the books."""
+
 
 class Session:
     """One run of a drill, moved on by its caller.
@@ -90,15 +93,30 @@ class Session:
             self._run_to(until)
         return self.now
 
+    def _settled(self) -> tuple[int, ...]:
+        groups = list(self.world.broker.groups())
+        return (
+            len(self.world.recorder.ended),
+            sum(g.applied + g.dead_lettered + g.lost for g in groups),
+        )
+
     def _run_to(self, until: float) -> None:
         if until > self.now:
             self.world.env.run(until=until)
 
     def finish(self) -> DrillRun:
-        """Run to the horizon, let every deal end (a day at most), and sum up."""
+        """Run to the horizon, let every deal end, and sum up.
+
+        The books close when the world is quiet, or when an hour went by in which
+        nothing settled (no deal ended, no message was handled or given up on: what
+        is stuck stays stuck, however long the outbox's relay polls), a day at most.
+        """
         self.advance(self.drill.horizon)
         world = self.world
-        world.drain(SETTLE)
+        for _ in range(int(SETTLE // STILL)):
+            before = self._settled()
+            if world.drain(STILL) or self._settled() == before:
+                break
         result = world.result()
         stories: dict[str, list[str]] = {}
         if self.journal is not None and self.log is not None:
