@@ -24,6 +24,7 @@ message handler runs it again and hands over the first message of that kind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from functools import cache
@@ -182,14 +183,11 @@ def take_up(handler: Handler, message: Message, now: float) -> None:
             (``PoisonMessage``, a refused signature, a missing field).
     """
     workflow = handler(message)
-    try:
+    # done without calling anyone (a duplicate, a skip) is understood too
+    with contextlib.closing(workflow), contextlib.suppress(StopIteration):
         effect = next(workflow)
         while effect == NOW:
             effect = workflow.send(now)
-    except StopIteration:
-        pass  # done without calling anyone (a duplicate, a skip): still understood
-    finally:
-        workflow.close()
 
 
 def _consume(consumers: Mapping[str, list[Handler]]) -> Callable[[Any, dict[str, Any]], None]:

@@ -79,8 +79,7 @@ def act(world: World, action: Action) -> str:
 
 
 def _map_fields(world: World, action: Action) -> str:
-    system, rename = action.system, dict(action.rename or {})
-    assert system is not None
+    system, rename = _system(action), dict(action.rename or {})
     topic = webhook_topic(system)
     found = [
         g.handler
@@ -95,9 +94,14 @@ def _map_fields(world: World, action: Action) -> str:
     return f"{system} receiver reads {pairs}"
 
 
+def _system(action: Action) -> str:
+    """The system an action names (the drill file's validation made sure it does)."""
+    assert action.system is not None
+    return action.system
+
+
 def _breaker(world: World, action: Action) -> str:
-    system = action.system
-    assert system is not None
+    system = _system(action)
     breaker = world.client.breaker(system)
     if breaker is None:
         raise Refused("the policy has no circuit breaker (policy.breaker is null)")
@@ -127,8 +131,7 @@ def _group(world: World, action: Action) -> str:
 
 
 def _standby(world: World, action: Action) -> str:
-    system = action.system
-    assert system is not None
+    system = _system(action)
     line = world.lines.get(system)
     if line is None:
         raise Refused(f"the scenario has no {system}")

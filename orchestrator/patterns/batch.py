@@ -40,8 +40,8 @@ from orchestrator.workflows.quote_to_cash import (
     commitment_payload,
     customer_fields,
     order_saga,
+    unstarted,
     validate_account,
-    workflow_id,
 )
 from orchestrator.workflows.settle import settle
 
@@ -213,9 +213,7 @@ class Batch:
         """A business "no" for one record: the order is rejected, the amendment undone."""
         error = Rejected("erp", "addList", int(result.get("status", 422)), str(result["code"]))
         if record.body["kind"] == "order":
-            # the ending's shape in every pattern: its reason and its workflow
-            ending = {"reason": str(error), "workflow": workflow_id(record.key)}
-            yield from self.client.publish(ORDER_REJECTED, record.key, ending)
+            yield from self.client.publish(ORDER_REJECTED, record.key, unstarted(error, record.key))
             return
         posting = record.context
         saga = accepted_saga(self.client, posting)

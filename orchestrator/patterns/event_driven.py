@@ -40,6 +40,7 @@ from orchestrator.workflows.quote_to_cash import (
     close_case,
     customer_fields,
     revoke_entitlement,
+    unstarted,
     validate_account,
     void_invoice,
     workflow_id,
@@ -190,8 +191,7 @@ class EventDriven:
             account = yield from validate_account(client, deal)
         except CallError as exc:
             topic = ORDER_REJECTED if isinstance(exc, Rejected) else ORDER_FAILED
-            ending = {"reason": str(exc), "workflow": workflow_id(deal.id)}
-            yield from client.publish(topic, deal.id, ending)
+            yield from client.publish(topic, deal.id, unstarted(exc, deal.id))
             return
         event = {"deal": deal.as_json(), "account": account}
         yield from client.publish(DEAL_CLOSED, deal.id, event)
@@ -240,8 +240,7 @@ class EventDriven:
             except CallError as exc:
                 done = ORDER[: ORDER.index(step.step)]
                 if not done:
-                    ending = {"reason": str(exc), "workflow": workflow_id(deal.id)}
-                    yield from client.publish(ORDER_REJECTED, deal.id, ending)
+                    yield from client.publish(ORDER_REJECTED, deal.id, unstarted(exc, deal.id))
                     return "rejected"
                 undo = {**payload, "remaining": done[::-1], "reason": str(exc)}
                 yield from client.publish(UNDO, deal.id, undo)

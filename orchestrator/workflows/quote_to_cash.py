@@ -42,6 +42,12 @@ DECLARED = Declaration("q2c", "order", ORDER_LIVE, "completed", ORDER)
 """Quote-to-cash in the books: ``q2c:<deal>``, live or one of the ``ORDER`` endings."""
 
 
+def unstarted(error: Exception, deal_id: str) -> dict[str, str]:
+    """The body of an ending before anything was committed (rejected, failed), as
+    ``settle`` writes its own: the reason, and the deal's quote-to-cash workflow."""
+    return {"reason": str(error), "workflow": workflow_id(deal_id)}
+
+
 def workflow_id(deal_id: str) -> str:
     """The id of a deal's quote-to-cash run, ``q2c:<deal>``: its keys derive from it."""
     return f"{DECLARED.prefix}:{deal_id}"

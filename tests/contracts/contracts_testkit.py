@@ -27,3 +27,16 @@ def normalise(path: Path) -> Any:
     for key in ("pactRust", "pactPython"):
         data.get("metadata", {}).pop(key, None)
     return data
+
+
+def rename_field(monkeypatch: Any, model: type, old: str, new: str) -> None:
+    """Make a vendor model's records answer ``new`` where they answered ``old``: a
+    provider that breaks what the pacts rely on."""
+    real = model.body  # type: ignore[attr-defined]
+
+    def renamed(self: Any) -> dict[str, Any]:
+        body: dict[str, Any] = real(self)
+        body[new] = body.pop(old)
+        return body
+
+    monkeypatch.setattr(model, "body", renamed)

@@ -18,7 +18,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import pytest
-from contracts_testkit import PACTS, ROOT, free_port
+from contracts_testkit import PACTS, ROOT, free_port, rename_field
 from typer.testing import CliRunner
 
 from contracts.cli import contracts_app
@@ -78,14 +78,7 @@ def test_provider_that_honours_the_pact_passes(runner: CliRunner) -> None:
 def test_provider_that_renames_a_field_fails_and_names_the_interactions(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = SalesOrder.body
-
-    def renamed(self: SalesOrder) -> dict[str, Any]:
-        body = real(self)
-        body["orderStatus"] = body.pop("status")
-        return body
-
-    monkeypatch.setattr(SalesOrder, "body", renamed)
+    rename_field(monkeypatch, SalesOrder, "status", "orderStatus")
     report = tmp_path / "verify.xml"
     with erp_provider() as (url, _):
         code, output = _verify(runner, url, "--format", "junit", "--output", str(report))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contracts_testkit import REFRESHING, normalise
+from contracts_testkit import REFRESHING, normalise, rename_field
 from pact.error import PactVerificationError
 
 from contracts.pactfile import load_pacts
@@ -101,14 +101,7 @@ def test_a_vendor_renaming_a_webhook_field_fails_verification(
 ) -> None:
     from sim.systems.billing import BillingInvoice as Invoice
 
-    real = Invoice.body
-
-    def renamed(self: Invoice) -> dict[str, Any]:
-        body = real(self)
-        body["amountDue"] = body.pop("amount")
-        return body
-
-    monkeypatch.setattr(Invoice, "body", renamed)
+    rename_field(monkeypatch, Invoice, "amount", "amountDue")
     report = verify_messages("billing", generated)
     assert report.exit_code == 1
     failed = {c.name.split(" (given")[0] for c in report.cases if c.findings}

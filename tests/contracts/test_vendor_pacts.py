@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contracts_testkit import REFRESHING, normalise
+from contracts_testkit import REFRESHING, normalise, rename_field
 
 from contracts.conformance import Conformance
 from contracts.pactfile import load_pacts
@@ -87,14 +87,7 @@ def test_each_vendor_mock_passes_the_real_pact_verifier(generated: Path, system:
 def test_a_model_that_renames_a_field_fails_verification(
     generated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = Subscription.body
-
-    def renamed(self: Subscription) -> dict[str, Any]:
-        body = real(self)
-        body["state"] = body.pop("status")
-        return body
-
-    monkeypatch.setattr(Subscription, "body", renamed)
+    rename_field(monkeypatch, Subscription, "status", "state")
     report = verify(SCENARIO, "billing", generated)
     assert report.exit_code != 0
     failed = {c.name.split(" (given")[0] for c in report.cases if c.findings}
