@@ -22,7 +22,6 @@ and how long events took from publish to applied.
 from __future__ import annotations
 
 import math
-from array import array
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +37,7 @@ from orchestrator.resilience import RetryPolicy, backoff
 from sim.channel import Channel, DeadLetter, Envelope, TopicStats
 from sim.driver import Runtime
 from sim.journal import Journal
+from sim.sample import Sample
 
 __all__ = ["DEAD_LETTERED", "Broker", "Channel", "DeadLetter", "Envelope", "Group", "TopicStats"]
 
@@ -92,7 +92,7 @@ class Group:
     redelivered: int = 0
     duplicates: int = 0
     reordered: int = 0
-    lags: array[float] = field(default_factory=lambda: array("d"))
+    lags: Sample = field(default_factory=Sample)
     queue: deque[Envelope] = field(default_factory=deque)
     idle: list[simpy.Event] = field(default_factory=list)
     # Ordered channels: key -> what waits behind the message in flight (None: nothing).
@@ -215,7 +215,7 @@ class Broker:
                 stats.reordered += group.reordered
                 stats.lost += group.lost
                 stats.dead_lettered += group.dead_lettered
-                stats.lags.extend(group.lags)
+                stats.lags.merge(group.lags)
             found[topic] = stats
         return found
 
@@ -330,7 +330,7 @@ class Broker:
     def _work(self, group: Group) -> Generator[simpy.Event, Any, None]:
         env = self.env
         run = self.runtime.run
-        queue, idle, open_ids, lags = group.queue, group.idle, group.open, group.lags
+        queue, idle, open_ids, lags = group.queue, group.idle, group.open, group.lags.values
         parked = group.parked
         channel = group.channel  # fixed once subscribed (see configure)
         retention, ordered = channel.retention, channel.ordered

@@ -10,13 +10,13 @@ one consumer group; a :class:`DeadLetter` is a letter the post office gave up on
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
 from orchestrator.events import Message
 from orchestrator.resilience import RetryPolicy
+from sim.sample import Sample
 
 __all__ = ["Channel", "DeadLetter", "Envelope", "Signer", "TopicStats"]
 
@@ -137,4 +137,4 @@ class TopicStats:
     reordered: int = 0
     lost: int = 0
     dead_lettered: int = 0
-    lags: array[float] = field(default_factory=lambda: array("d"))
+    lags: Sample = field(default_factory=Sample)

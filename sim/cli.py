@@ -241,11 +241,12 @@ def _report(
     document: dict[str, Any],
 ) -> None:
     """Write the JSON, print the tables, and exit as the runs ended."""
-    from sim.report import events_table, metrics_table, systems_table
+    from sim.report import events_table, metrics_table, queueing_table, systems_table
 
     unwritten = _write_json(json_path, document)
     out.print(metrics_table(results, f"{loaded.name}, seed {results[0]['seed']}"))
     out.print(systems_table(results))
+    out.print(queueing_table(results))
     events = events_table(results)
     if events is not None:
         out.print(events)

@@ -17,7 +17,7 @@ The loop is written flat, with no sub-process per call: this is the hot path.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import simpy
@@ -27,6 +27,7 @@ from orchestrator.errors import CallError, Retryable, Throttled, TimeoutUnknown,
 from sim.bulkhead import Bulkhead
 from sim.faults import Faults
 from sim.journal import Journal
+from sim.sample import Sample
 from sim.trace import Trace
 
 __all__ = ["Drop", "Line", "Runtime", "Sink"]
@@ -45,6 +46,12 @@ class Line:
         rejected: Calls refused for business reasons (4xx other than throttling).
         rate_limited: Calls refused by a rate or concurrency limit.
         timeouts: Calls whose response never came in time.
+        held: Seconds of bulkhead slots held, summed over calls.
+        waits: Seconds each call that had to wait for a bulkhead slot waited.
+        tokens: Seconds each throttled call was told to wait for a rate-limit
+            token (its Retry-After).
+        latencies: Seconds the vendor took over each call (it works on past a
+            caller's timeout).
     """
 
     faults: Faults
@@ -55,6 +62,16 @@ class Line:
     rejected: int = 0
     rate_limited: int = 0
     timeouts: int = 0
+    held: float = 0.0
+    waits: Sample = field(default_factory=Sample)
+    tokens: Sample = field(default_factory=Sample)
+    latencies: Sample = field(default_factory=Sample)
+
+    def fold(self) -> None:
+        """Fold long samples into their sketches."""
+        self.waits.fold()
+        self.tokens.fold()
+        self.latencies.fold()
 
 
 class Sink(Protocol):
@@ -158,12 +175,15 @@ class Runtime:
                 if bulkhead is not None:
                     turn = bulkhead.acquire()
                     if turn is not None:
+                        asked = env.now
                         yield turn
+                        line.waits.values.append(env.now - asked)
                 faults = line.faults
                 now = env.now
                 status, body, retry_after, latency, lost = faults(
                     effect.operation, effect.params, effect.key, now
                 )
+                line.latencies.values.append(latency)
                 timeout = effect.timeout
                 if latency < timeout:
                     yield env.timeout(latency)
@@ -177,6 +197,7 @@ class Runtime:
                     yield env.timeout(timeout)
                 if bulkhead is not None:
                     bulkhead.release()
+                    line.held += env.now - now
                 at(now)
                 label(effect.key or effect.operation)
                 if journal is not None:
@@ -196,6 +217,8 @@ class Runtime:
                     line.errors += 1
                     if type(error) is Throttled:
                         line.rate_limited += 1
+                        if retry_after is not None:
+                            line.tokens.values.append(retry_after)
                 else:
                     line.rejected += 1
             elif kind is Now:

@@ -8,12 +8,9 @@ pattern is measured the same way, by the business events it emits.
 
 from __future__ import annotations
 
-from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
 
 from orchestrator.client import OCCURRED
 from orchestrator.events import (
@@ -27,21 +24,13 @@ from orchestrator.events import (
 )
 from orchestrator.workflows import LATER, Declaration, deal_of, declared
 from orchestrator.workflows.quote_to_cash import DECLARED as QUOTE_TO_CASH
+from sim.sample import Sample, quantiles
 
 __all__ = ["Books", "Recorder", "quantiles"]
 
 ENDINGS = {**QUOTE_TO_CASH.outcomes(), ORDER_REVOKED: "revoked", DEAD_LETTERED: "escalated"}
 """Terminal topic -> how the deal's first order ended (the outbox may also revoke a
 commitment; a dead-lettered event of the order sends it to people)."""
-
-
-def quantiles(values: Iterable[float]) -> dict[str, float | None]:
-    """``{"p50", "p95", "p99"}`` of ``values`` in seconds (None when empty), rounded to ms."""
-    data = np.fromiter(values, dtype=float)
-    if data.size == 0:
-        return {"p50": None, "p95": None, "p99": None}
-    p50, p95, p99 = np.percentile(data, [50, 95, 99]).tolist()
-    return {"p50": round(p50, 3), "p95": round(p95, 3), "p99": round(p99, 3)}
 
 
 @dataclass
@@ -66,7 +55,7 @@ class Books:
     running: dict[str, tuple[str, str, float]] = field(default_factory=dict)
     ended: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, int] = field(default_factory=dict)
-    latency: array[float] = field(default_factory=lambda: array("d"))
+    latency: Sample = field(default_factory=Sample)
 
     def request(self, workflow_id: str, deal_id: str, kind: str, now: float) -> None:
         """A run of kind ``kind`` was asked for at ``now``."""
@@ -93,7 +82,7 @@ class Books:
             "by_kind": dict(sorted(self.kinds.items())),
             **counts,
             "in_flight": len(self.running),
-            "latency_s": quantiles(self.latency),
+            "latency_s": self.latency.quantiles(),
         }
 
 
@@ -124,13 +113,13 @@ class Recorder:
     closed_at: dict[str, float] = field(default_factory=dict)
     pending: dict[str, float | None] = field(default_factory=dict)
     ended: dict[str, str] = field(default_factory=dict)
-    commitment_latency: array[float] = field(default_factory=lambda: array("d"))
-    cycle_time: array[float] = field(default_factory=lambda: array("d"))
+    commitment_latency: Sample = field(default_factory=Sample)
+    cycle_time: Sample = field(default_factory=Sample)
     live_in_sla: int = 0
     committed_in_sla: int = 0
     ended_uncommitted: int = 0
     stale_xrefs: int = 0
-    onboarding: array[float] = field(default_factory=lambda: array("d"))
+    onboarding: Sample = field(default_factory=Sample)
     redriven: frozenset[str] = frozenset()
     books: dict[str, Books] = field(default_factory=lambda: {d.prefix: Books(d) for d in LATER})
     reconciliations: int = 0
@@ -140,7 +129,7 @@ class Recorder:
     drift_retried: int = 0
     left_for_people: set[tuple[str, str, str]] = field(default_factory=set)
     repaired_deals: set[str] = field(default_factory=set)
-    detection_lag: array[float] = field(default_factory=lambda: array("d"))
+    detection_lag: Sample = field(default_factory=Sample)
 
     def __post_init__(self) -> None:
         self._outcomes = {
@@ -148,6 +137,17 @@ class Recorder:
             for books in self.books.values()
             for topic, ending in books.declaration.outcomes().items()
         }
+
+    def fold(self) -> None:
+        """Fold long samples into their sketches (a run calls it between steps)."""
+        for sample in (
+            self.commitment_latency,
+            self.cycle_time,
+            self.onboarding,
+            self.detection_lag,
+            *(books.latency for books in self.books.values()),
+        ):
+            sample.fold()
 
     def request(self, workflow_id: str, kind: str, now: float) -> None:
         """A declared workflow (``amend:D-1:2``) of kind ``kind`` was asked for at ``now``."""
@@ -262,7 +262,7 @@ class Recorder:
             "repaired": self.drift_repaired,
             "left_for_people": len(self.left_for_people),
             "repairs_deferred": self.drift_retried,
-            "detection_lag_s": quantiles(self.detection_lag),
+            "detection_lag_s": self.detection_lag.quantiles(),
         }
 
     def resolved_escalations(self) -> int:
@@ -319,8 +319,8 @@ class Recorder:
             "orders_abandoned": counts["abandoned"],
             "commitments_revoked": counts["revoked"],
             "commitments_failed": self.ended_uncommitted + timed_out,
-            "cycle_time_s": quantiles(self.cycle_time),
-            "commitment_latency_s": quantiles(self.commitment_latency),
+            "cycle_time_s": self.cycle_time.quantiles(),
+            "commitment_latency_s": self.commitment_latency.quantiles(),
             "sla_compliance": round(self.live_in_sla / due, 4) if due else None,
             "commitment_sla_compliance": round(self.committed_in_sla / asked, 4) if asked else None,
         }

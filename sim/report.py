@@ -253,3 +253,65 @@ def systems_table(results: Sequence[Mapping[str, Any]]) -> Table:
             )
         table.add_row(system, *cells)
     return table
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _seconds(value: float | None) -> str:
+    """``0ms``, ``412ms``, ``2.38s``, ``28m05s``: a short wait at its own scale."""
+    if value is None:
+        return "-"
+    if value < 1:
+        return f"{value * 1000:.0f}ms"
+    return f"{value:.2f}s" if value < 60 else duration_text(value)
+
+
+def queueing_table(results: Sequence[Mapping[str, Any]]) -> Table:
+    """Per system: offered calls/s, utilisation, time waiting for a slot and for a
+    rate-limit token, vendor latency (one run: each figure in its column; several:
+    utilisation / slot wait p95 / latency p95 per run)."""
+    systems = [
+        name
+        for name in results[0]["metrics"]["queueing"]
+        if any(r["metrics"]["queueing"][name]["offered_per_s"] for r in results)
+    ]
+    if len(results) == 1:
+        table = Table(
+            title="queueing: offered, utilisation, waits (mean p95), latency (p50 p95 p99)",
+            title_justify="left",
+        )
+        for column in ("system", "calls/s", "slots", "busy", "in flight", "slot wait"):
+            table.add_column(column, justify="left" if column == "system" else "right")
+        for column in ("token wait", "latency"):
+            table.add_column(column, justify="right")
+        figures = results[0]["metrics"]["queueing"]
+        for name in systems:
+            q = figures[name]
+            slot, token, latency = q["slot_wait_s"], q["token_wait_s"], q["latency_s"]
+            table.add_row(
+                name,
+                f"{q['offered_per_s']:.3g}",
+                str(q["slots"] or "-"),
+                _percent(q["utilisation"]),
+                f"{q['in_flight_mean']:.3g}",
+                f"{_seconds(slot['mean'])} {_seconds(slot['p95'])}",
+                f"{_seconds(token['mean'])} {_seconds(token['p95'])}",
+                " ".join(_seconds(latency[k]) for k in ("p50", "p95", "p99")),
+            )
+        return table
+    table = Table(title="queueing: utilisation / slot wait p95 / latency p95", title_justify="left")
+    table.add_column("system")
+    for result in results:
+        table.add_column(result["pattern"], justify="right")
+    for name in systems:
+        cells = []
+        for result in results:
+            q = result["metrics"]["queueing"][name]
+            cells.append(
+                f"{_percent(q['utilisation'])} / {_seconds(q['slot_wait_s']['p95'])} / "
+                f"{_seconds(q['latency_s']['p95'])}"
+            )
+        table.add_row(name, *cells)
+    return table

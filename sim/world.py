@@ -40,8 +40,10 @@ from sim.journal import Journal
 from sim.leakage import leakage
 from sim.lifecycle import Diary, follow
 from sim.master_invariants import fields_off_owner
-from sim.metrics import Recorder, quantiles
+from sim.metrics import Recorder
+from sim.queueing import queueing
 from sim.rng import Streams
+from sim.sample import quantiles
 from sim.scenario import Scenario
 from sim.systems import Billing, Crm, Erp, Ledger, Provisioning, Support, Vendor
 from sim.systems.oms import OrderStore
@@ -477,7 +479,7 @@ class World:
                 step = end / 100
                 for n in range(1, 101):
                     env.run(until=step * n)
-                    self.trace.fold()
+                    self.fold()
                     gc.freeze()
                     if progress:
                         progress(n / 100)
@@ -490,12 +492,22 @@ class World:
                     ):
                         break
                     env.run(until=env.now + step)
-                    self.trace.fold()
+                    self.fold()
                     gc.freeze()
                     if progress:
                         progress(len(recorder.ended) / orders)
         except KeyboardInterrupt:
             self.interrupted = True
+
+    def fold(self) -> None:
+        """Between steps: fold the trace and the long samples into their summaries,
+        so that a long run's memory does not grow with every call it made."""
+        self.trace.fold()
+        self.recorder.fold()
+        for line in self.lines.values():
+            line.fold()
+        for group in self.broker.groups():
+            group.lags.fold()
 
     def result(self) -> dict[str, Any]:
         """Everything the run measured, as a JSON-ready dict."""
@@ -512,9 +524,11 @@ class World:
             # onboarding case has a known finish, even past the horizon.
             if case.type == "onboarding" and case.status == "open" and order is not None:
                 onboarding.append(case.resolve_at - closed_at[order.external_id])
-        if self.support.outlet is not None:
-            onboarding = list(recorder.onboarding)  # ended when its webhook was applied
-        metrics["onboarding_duration_s"] = quantiles(onboarding)
+        metrics["onboarding_duration_s"] = (
+            recorder.onboarding.quantiles()  # ended when its webhook was applied
+            if self.support.outlet is not None
+            else quantiles(onboarding)
+        )
         findings = audit(
             CHECKS,
             self.vendors,
@@ -548,6 +562,10 @@ class World:
                 "peak_concurrency": line.faults.peak,
                 "idempotent_replays": self.vendors[name].replays,
             }
+            for name, line in self.lines.items()
+        }
+        metrics["queueing"] = {
+            name: queueing(line, self.policy.max_in_flight.get(name), now)
             for name, line in self.lines.items()
         }
         metrics["broker"] = self._broker_metrics()
@@ -628,7 +646,7 @@ class World:
                 "reordered": stats.reordered,
                 "lost": stats.lost,
                 "dead_lettered": stats.dead_lettered,
-                "lag_s": quantiles(stats.lags),
+                "lag_s": stats.lags.quantiles(),
             }
         return {
             "published": broker.published,

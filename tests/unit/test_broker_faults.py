@@ -86,7 +86,7 @@ def test_latency_delays_each_delivery_by_its_own_draw() -> None:
     post.env.run()
     assert post.seen == [(2, 1, True, 1.0), (1, 1, True, 5.0)]
     assert post.group.reordered == 1  # the second overtook the first
-    assert list(post.group.lags) == [1.0, 5.0]
+    assert list(post.group.lags.values) == [1.0, 5.0]
 
 
 def test_an_ordered_channel_holds_a_key_until_the_earlier_message_is_settled() -> None:
