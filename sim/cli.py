@@ -282,16 +282,32 @@ def run(
             "(filter one deal with jq on .correlation).",
         ),
     ] = None,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            "--seeds",
+            min=1,
+            max=500,
+            help="Run on this many seeds (derived from the scenario's) and report each "
+            "metric's mean, standard deviation and 95% confidence interval.",
+        ),
+    ] = 1,
 ) -> None:
     """Run one scenario with one integration pattern and print its metrics."""
     seconds = _prepare(duration, orders, json_path)
     if events is not None:
+        if seeds > 1:
+            fail("--events writes one run's log; drop --seeds, or --events")
         _check_json_path(events, "--events")
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
     loaded = _scenario(scenario, no_reconciliation, no_ownership)
-    _check_systems(scenario, loaded, [pattern or loaded.pattern])
-    result = _simulate(loaded, seed, pattern or loaded.pattern, seconds, orders, events)
+    name = pattern or loaded.pattern
+    _check_systems(scenario, loaded, [name])
+    if seeds > 1:
+        _replicate(loaded, [name], seed, seeds, seconds, orders, json_path)
+        return
+    result = _simulate(loaded, seed, name, seconds, orders, events)
     _report(loaded, [result], json_path, result)
 
 
@@ -344,9 +360,8 @@ def _replicate(
     json_path: Path | None,
 ) -> None:
     """``compare --seeds``: every pattern on every seed, summarised and tested."""
-    from rich.table import Table
-
-    from sim.replications import METRICS, compare_patterns, derive_seeds, summarise
+    from sim.replications import compare_patterns, derive_seeds, summarise
+    from sim.report import replications_table
 
     derived = derive_seeds(loaded.seed if seed is None else seed, count)
     first: list[dict[str, Any]] = []
@@ -359,34 +374,9 @@ def _replicate(
             runs.setdefault(name, []).append(result["metrics"])
     summary = {name: summarise(metrics) for name, metrics in runs.items()}
     differences = compare_patterns(runs)
-    table = Table(
-        title=f"{loaded.name}: mean [95% interval] over {count} seeds", title_justify="left"
-    )
-    table.add_column("metric")
-    for name in names:
-        table.add_column(name, justify="right")
-    for label, path in METRICS:
-        cells = []
-        for name in names:
-            figure = summary[name].get(path)
-            cells.append(
-                "-"
-                if figure is None
-                else f"{figure['mean']:.4g} [{figure['ci95'][0]:.4g}, {figure['ci95'][1]:.4g}]"
-            )
-        table.add_row(label, *cells)
-    out.print(table)
-    out.print("differences larger than the seed-to-seed noise (paired t-test, 5%):")
-    shown = [d for d in differences if d["significant"]]
-    for d in shown:
-        out.print(
-            f"  {d['metric']}: {d['b']} - {d['a']} = {d['difference']:.4g} "
-            f"[{d['ci95'][0]:.4g}, {d['ci95'][1]:.4g}], p={d['p_value']:.3g}",
-            highlight=False,
-            soft_wrap=True,
-        )
-    if not shown:
-        out.print("  none", highlight=False)
+    out.print(replications_table(f"{loaded.name}, over {count} seeds", summary))
+    if len(names) > 1:
+        _print_differences(differences)
     document = {
         "results": first,
         "replications": {
@@ -399,6 +389,20 @@ def _replicate(
     unwritten = _write_json(json_path, document)
     if unwritten:
         fail(unwritten)
+
+
+def _print_differences(differences: list[dict[str, Any]]) -> None:
+    out.print("differences larger than the seed-to-seed noise (paired t-test, 5%):")
+    shown = [d for d in differences if d["significant"]]
+    for d in shown:
+        out.print(
+            f"  {d['metric']}: {d['b']} - {d['a']} = {d['difference']:.4g} "
+            f"[{d['ci95'][0]:.4g}, {d['ci95'][1]:.4g}], p={d['p_value']:.3g}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not shown:
+        out.print("  none", highlight=False)
 
 
 @app.command()
@@ -464,11 +468,13 @@ def report(
 # import this module's helpers, so they are added once those exist).
 from mocks.cli import api_app, live, mocks_app  # noqa: E402
 from sim.drill_cli import drill_app  # noqa: E402
+from sim.sweep_cli import sweep  # noqa: E402
 
 app.add_typer(drill_app, name="drill")
 app.add_typer(mocks_app, name="mocks")
 app.add_typer(api_app, name="api")
 app.command()(live)
+app.command()(sweep)
 
 
 def main() -> None:

@@ -52,18 +52,124 @@ def build(document: dict[str, Any]) -> str:
         title, body = f"Compare: {results[0]['scenario']}", _runs(results)
         if "replications" in document:
             body = _replications(document["replications"], [r["pattern"] for r in results]) + body
+    elif "sweep" in document and "summary" in document:
+        title, body = f"Sweep: {document['sweep']['scenario']}", _sweep(document)
     elif "metrics" in document and "pattern" in document:
         title, body = f"Run: {document['scenario']} / {document['pattern']}", _runs([document])
     else:
         raise ValueError(
-            "not a run, compare or drill document (expected the JSON that `run --json`, "
-            "`compare --json` or `drill run --json` writes)"
+            "not a run, compare, sweep or drill document (expected the JSON that "
+            "`run --json`, `compare --json`, `sweep --json` or `drill run --json` writes)"
         )
     return (
         f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body><h1>{escape(title)}</h1>{body}</body></html>\n"
     )
+
+
+# -- sweeps ---------------------------------------------------------------------------
+
+
+def _sweep(document: dict[str, Any]) -> str:
+    """Each headline metric against the first varied field, a line per pattern with its
+    95% band; one chart per value of the other varied fields."""
+    from sim.sweep import LABELS, SHOWN
+
+    info = document["sweep"]
+    flags = list(info["vary"])
+    across, others = flags[0], flags[1:]
+    xs = info["vary"][across]
+    head = (
+        f'<p class="muted">{info["finished"]} of {info["runs"]} runs; '
+        f"{len(info['seeds'])} seed(s) per point and pattern; varied: "
+        + ", ".join(f"{escape(f)} = {escape(', '.join(v))}" for f, v in info["vary"].items())
+        + "</p>"
+    )
+    panels: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+    for entry in document["summary"]:
+        rest = tuple(entry["point"][flag] for flag in others)
+        by_x = panels.setdefault(rest, {}).setdefault(entry["pattern"], {})
+        by_x[entry["point"][across]] = entry["figures"]
+    parts = [head]
+    for path in SHOWN:
+        parts.append(f"<h2>{escape(LABELS[path])}</h2>")
+        for rest, by_pattern in panels.items():
+            where = ", ".join(f"{f} = {v}" for f, v in zip(others, rest, strict=True))
+            lines = {
+                pattern: [by_x.get(x, {}).get(path) for x in xs]
+                for pattern, by_x in by_pattern.items()
+            }
+            title = f"{LABELS[path]} against {across}" + (f" ({where})" if where else "")
+            parts.append(_band_chart(xs, lines, title))
+    failed = document.get("failed") or []
+    if failed:
+        parts.append("<h2>Runs that failed</h2>")
+        rows = [
+            [
+                ", ".join(f"{k}={v}" for k, v in f["point"].items()),
+                f["pattern"],
+                f["seed"],
+                f["error"],
+            ]
+            for f in failed
+        ]
+        parts.append(_table(["point", "pattern", "seed", "why"], rows, kind="log"))
+    return "".join(parts)
+
+
+def _band_chart(xs: list[str], lines: dict[str, list[dict[str, Any] | None]], title: str) -> str:
+    """Lines of means over categorical ``xs``, each with its shaded 95% interval."""
+    figures = [f for values in lines.values() for f in values if f is not None]
+    if not figures:
+        return f'<p class="muted">{escape(title)}: no figures</p>'
+    low = min(min(f["ci95"][0], f["mean"]) for f in figures)
+    high = max(max(f["ci95"][1], f["mean"]) for f in figures)
+    if high - low < 1e-9:
+        low, high = low - 1.0, high + 1.0
+    plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
+
+    def x(n: int) -> float:
+        return PAD + (plot_w * n / (len(xs) - 1) if len(xs) > 1 else plot_w / 2)
+
+    def y(value: float) -> float:
+        return HEIGHT - PAD - plot_h * (value - low) / (high - low)
+
+    parts = [f'<svg width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img">']
+    parts.append(f"<title>{escape(title)}</title>")
+    parts.append(
+        f'<line x1="{PAD}" y1="{HEIGHT - PAD}" x2="{WIDTH - PAD}" y2="{HEIGHT - PAD}" '
+        'stroke="#8c959f"/>'
+        f'<text x="{PAD}" y="{PAD - 8}" font-size="12">{escape(title)} '
+        f"({low:.4g} to {high:.4g})</text>"
+    )
+    for n, label in enumerate(xs):
+        parts.append(
+            f'<text x="{x(n):.1f}" y="{HEIGHT - PAD + 16}" font-size="11" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
+    for k, (pattern, values) in enumerate(lines.items()):
+        colour = PALETTE[k % len(PALETTE)]
+        known = [(n, f) for n, f in enumerate(values) if f is not None]
+        upper = " ".join(f"{x(n):.1f},{y(f['ci95'][1]):.1f}" for n, f in known)
+        lower = " ".join(f"{x(n):.1f},{y(f['ci95'][0]):.1f}" for n, f in reversed(known))
+        parts.append(
+            f'<polygon points="{upper} {lower}" fill="{colour}" fill-opacity="0.15" stroke="none"/>'
+        )
+        means = " ".join(f"{x(n):.1f},{y(f['mean']):.1f}" for n, f in known)
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{means}"/>')
+        for n, f in known:
+            parts.append(
+                f'<circle cx="{x(n):.1f}" cy="{y(f["mean"]):.1f}" r="3" fill="{colour}">'
+                f"<title>{escape(pattern)} at {escape(xs[n])}: {f['mean']:.4g} "
+                f"[{f['ci95'][0]:.4g}, {f['ci95'][1]:.4g}]</title></circle>"
+            )
+        parts.append(
+            f'<text x="{PAD + 10 + 130 * k}" y="{HEIGHT - 6}" font-size="12" fill="{colour}">'
+            f"{escape(pattern)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 # -- runs and compares ---------------------------------------------------------------

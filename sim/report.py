@@ -315,3 +315,41 @@ def queueing_table(results: Sequence[Mapping[str, Any]]) -> Table:
             )
         table.add_row(name, *cells)
     return table
+
+
+def interval_text(figure: Mapping[str, Any] | None) -> str:
+    """``mean [low, high]`` of a replicated figure, ``-`` when there is none."""
+    if figure is None:
+        return "-"
+    low, high = figure["ci95"]
+    return f"{figure['mean']:.4g} [{low:.4g}, {high:.4g}]"
+
+
+def replications_table(title: str, summary: Mapping[str, Mapping[str, Any]]) -> Table:
+    """Each replicated metric's mean and 95% interval per pattern (one pattern: its
+    mean, standard deviation and interval in columns of their own)."""
+    from sim.replications import METRICS
+
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("metric")
+    names = list(summary)
+    if len(names) == 1:
+        for column in ("mean", "sd", "95% interval"):
+            table.add_column(
+                f"{names[0]} {column}" if column == "mean" else column, justify="right"
+            )
+        for label, path in METRICS:
+            figure = summary[names[0]].get(path)
+            if figure is None:
+                table.add_row(label, "-", "-", "-")
+                continue
+            low, high = figure["ci95"]
+            table.add_row(
+                label, f"{figure['mean']:.4g}", f"{figure['sd']:.3g}", f"[{low:.4g}, {high:.4g}]"
+            )
+        return table
+    for name in names:
+        table.add_column(f"{name}: mean [95% interval]", justify="right")
+    for label, path in METRICS:
+        table.add_row(label, *(interval_text(summary[name].get(path)) for name in names))
+    return table
