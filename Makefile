@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/gate.py
 	$(BIN)/python benchmarks/over_http.py
 	$(BIN)/python benchmarks/drills.py
+	$(BIN)/python benchmarks/sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -8,8 +8,13 @@ orchestrator (``benchmarks/references.py``), and for all three with canned vendo
 replies; and memory per deal at two run sizes (flat per-deal memory means the run
 keeps nothing per deal beyond the records the vendor models must keep).
 
+Then the command a user runs, as a whole process: ``lifecycle-sandbox run`` of the
+same deals with ``--json`` (start-up, scenario, series, tables, JSON and exit
+included), against the in-process run (world built, run and its result read).
+
 Targets (issue 2): >= 2,000 deals/s with all resilience features on; <= 1.5x the
-skeleton; memory per deal that does not grow with the number of deals.
+skeleton; memory per deal that does not grow with the number of deals. Issue 12:
+the whole process within 1.3x the in-process run.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import gc
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -102,6 +108,25 @@ def memory(pattern: str, deals: int, seed: int) -> dict[str, float]:
     return {key: value / deals for key, value in result.items()}
 
 
+def in_process(pattern: str, deals: int, seed: int) -> float:
+    """Wall seconds of what the command does in process: build, run, read the result."""
+    gc.collect()
+    start = time.perf_counter()
+    world = World(load(SCENARIO), seed, pattern)
+    world.run(orders=deals)
+    world.result()
+    return time.perf_counter() - start
+
+
+def whole_process(pattern: str, deals: int, seed: int, out: Path) -> float:
+    """Wall seconds of ``lifecycle-sandbox run`` as a user starts it."""
+    command = [str(Path(sys.executable).parent / "lifecycle-sandbox"), "run", str(SCENARIO)]
+    command += ["--pattern", pattern, "--seed", str(seed), "--orders", str(deals)]
+    start = time.perf_counter()
+    subprocess.run([*command, "--json", str(out)], capture_output=True, check=True)
+    return time.perf_counter() - start
+
+
 def best(repeat: int, timing: Callable[[], float]) -> float:
     """The fastest of ``repeat`` timings (the least disturbed by the machine)."""
     return min(timing() for _ in range(repeat))
@@ -150,6 +175,15 @@ def main() -> None:
     print(f"canned        vendor replies canned (the orchestrator and driver alone): {thin:.3f}s,")
     print(f"{pad}{thin / bare:.2f}x the skeleton; like-for-like model {alike_thin / bare:.2f}x")
     print(f"{pad}so the vendor models and their weather cost {real - thin:.3f}s of {real:.3f}s")
+    inside = best(repeat, lambda: in_process(pattern, n, seed))
+    with tempfile.TemporaryDirectory() as scratch:
+        whole = best(repeat, lambda: whole_process(pattern, n, seed, Path(scratch) / "r.json"))
+    verdict = "met" if whole / inside <= 1.3 else "not met"
+    print(
+        f"command       lifecycle-sandbox run --orders {n:,} --json: {whole:.3f}s as a whole "
+        f"process; {inside:.3f}s in process"
+    )
+    print(f"{pad}{whole / inside:.2f}x the in-process run (target <= 1.3x: {verdict})")
     small, large = memory(pattern, n // 4, seed), memory(pattern, n, seed)
     print(
         f"memory        held per deal: {small['held']:,.0f} B at {n // 4:,} deals, "

@@ -209,6 +209,8 @@ def run_task(task: Task) -> dict[str, Any]:
     scenario = Scenario.model_validate(task.document)
     world = World(scenario, task.seed, task.pattern)
     world.run(task.duration, task.orders)
+    if world.interrupted:  # Ctrl-C inside the run: half a run is no result to keep
+        raise KeyboardInterrupt
     result = world.result()
     return {
         "id": task.id,

@@ -40,14 +40,14 @@ def _ledger_path(json_path: Path) -> Path:
 def sweep(
     scenario: ScenarioArg,
     vary: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--vary",
             help="FIELD=V1,V2,... by the field's dotted path in the scenario file, e.g. "
             "systems.erp.concurrency=5,15,25 (repeat for a grid).",
             show_default=False,
         ),
-    ],
+    ] = None,
     patterns: Annotated[
         str | None,
         typer.Option("--patterns", help="Comma-separated patterns (default: the scenario's)."),

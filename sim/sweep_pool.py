@@ -159,7 +159,7 @@ def run_dask(
         else:
             target = address
         try:
-            client = Client(target, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            client = Client(target, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise PoolError(
                 f"--dask {address}: no Dask scheduler answered within {CONNECT_TIMEOUT:g} s "

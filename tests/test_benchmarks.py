@@ -26,6 +26,8 @@ def test_throughput_benchmark_prints_its_figures() -> None:
     figures = ("deals per wall second", "x the skeleton", "straightforward SimPy model", "per deal")
     for figure in (*figures, "vendor replies canned", "orchestrator layer", "target <= 1.5x:"):
         assert figure in printed
+    for figure in ("as a whole process", "x the in-process run (target <= 1.3x:"):
+        assert figure in printed
 
 
 def test_gate_benchmark_prints_its_figures() -> None:
@@ -60,3 +62,9 @@ def test_drill_benchmark_prints_its_figures() -> None:
     printed = run("benchmarks/drills.py", "--repeat", "1", "--no-command")
     for figure in ("plain run", "with the series", "incident and answer key", "x plain"):
         assert figure in printed
+
+
+def test_sweep_benchmark_prints_its_figures() -> None:
+    printed = run("benchmarks/sweep.py", "--orders", "30", "--seeds", "2", "--no-dask")
+    assert "runs/s" in printed and "2 local workers" in printed and "target >= 1.8x:" in printed
+    assert "every pool's results byte-identical: yes" in printed

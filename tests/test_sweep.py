@@ -1,0 +1,233 @@
+"""Sweeps: the grid is validated up front, every pool gives the same bytes, an
+interrupted sweep resumes, and a dying worker is retried once and then reported."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.sweep import SweepError, Task, parse_vary, plan, run_task
+from sim.sweep_pool import run_dask, run_here, run_local
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMAND = [sys.executable, "-c", "from sim.cli import main; main()"]
+SCENARIO = ROOT / "scenarios" / "provisioning_outage.yaml"
+SMALL = [
+    "sweep",
+    str(SCENARIO),
+    "--vary",
+    "systems.provisioning.outages.0.start=5m,15m",
+    "--patterns",
+    "sync_chain,hybrid",
+    "--seeds",
+    "2",
+    "--orders",
+    "40",
+]
+
+
+def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*COMMAND, *args], cwd=cwd, capture_output=True, text=True, timeout=240)
+
+
+@pytest.mark.parametrize(
+    ("flag", "says"),
+    [
+        ("systems.erp.concurency=5,15", "unknown field 'concurency' (did you mean 'concurrency'?)"),
+        ("systems.erp.concurrency=five", "line 37: systems.erp.concurrency: "),
+        ("systems.provisioning.outages.3.duration=1h", "the list has 1 item(s)"),
+        ("systems.erp.latency.p50=1s,1s", "a value is listed twice"),
+        ("systems.erp.concurrency", "expected FIELD=VALUE,VALUE,..."),
+        ("systems..erp=1", "has an empty part"),
+        ("name.0=x", "names item 0 of a list"),
+    ],
+)
+def test_a_wrong_vary_says_which_flag_and_why(flag: str, says: str) -> None:
+    with pytest.raises(SweepError) as caught:
+        plan(SCENARIO, [parse_vary(flag)], None, 1, None, None, 5)
+    assert says in str(caught.value) and flag.split("=")[0] in str(caught.value)
+
+
+def test_a_wrong_vary_exits_2_before_anything_runs(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.json"
+    flag = "systems.erp.concurrency=5,0"
+    done = cli("sweep", str(SCENARIO), "--vary", flag, "--json", str(out), "--orders", "5")
+    assert done.returncode == 2, done.stdout + done.stderr
+    message = " ".join(done.stderr.split())
+    assert "--vary at systems.erp.concurrency=0" in message and "Traceback" not in message
+    assert "fix the --vary values" in message
+    assert not out.exists() and not out.with_name(out.name + ".runs.jsonl").exists()
+
+
+def test_other_bad_flags_exit_2(tmp_path: Path) -> None:
+    no_vary = cli("sweep", str(SCENARIO))
+    assert no_vary.returncode == 2 and "--vary: give at least one" in no_vary.stderr
+    dask = cli("sweep", str(SCENARIO), "--vary", "seed=1,2", "--dask", "scheduler:8786")
+    assert dask.returncode == 2 and "expected a scheduler address" in dask.stderr
+    pattern = cli("sweep", str(SCENARIO), "--vary", "seed=1,2", "--patterns", "hybird")
+    assert pattern.returncode == 2 and "unknown pattern 'hybird'" in pattern.stderr
+
+
+def test_a_dask_address_that_does_not_answer_fails_fast(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    done = cli(*SMALL, "--dask", f"tcp://127.0.0.1:{port}", "--json", str(tmp_path / "s.json"))
+    assert done.returncode == 2, done.stderr
+    assert "no Dask scheduler answered within 5 s" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert time.monotonic() - started < 30  # the connect timeout, plus start-up
+
+
+def _grid() -> list[Task]:
+    varies = [parse_vary("systems.provisioning.outages.0.start=5m,15m")]
+    return plan(SCENARIO, varies, ["sync_chain", "hybrid"], 2, None, None, 40)[1]
+
+
+def test_the_grid_is_every_point_times_patterns_and_seeds() -> None:
+    tasks = _grid()
+    assert len(tasks) == 2 * 2 * 2 and len({t.id for t in tasks}) == 8
+    assert [t.point for t in tasks[:4]] == [(("systems.provisioning.outages.0.start", "5m"),)] * 4
+    assert tasks[0].document["systems"]["provisioning"]["outages"][0]["start"] == "5m"
+    assert tasks[4].document["systems"]["provisioning"]["outages"][0]["start"] == "15m"
+
+
+def test_one_two_workers_and_a_dask_cluster_write_the_same_bytes(tmp_path: Path) -> None:
+    written = {}
+    for name, extra in {
+        "one": ["--workers", "1"],
+        "two": ["--workers", "2"],
+        "dask": ["--dask", "local", "--workers", "2"],
+    }.items():
+        out = tmp_path / f"{name}.json"
+        done = cli(*SMALL, *extra, "--json", str(out))
+        assert done.returncode == 0, done.stdout + done.stderr
+        written[name] = out.read_bytes()
+    assert written["one"] == written["two"] == written["dask"]
+    document = json.loads(written["one"])
+    assert document["sweep"]["finished"] == 8 and document["failed"] == []
+    assert len(document["summary"]) == 4  # points x patterns
+    # an outage that starts early catches more of the 40 deals in the chain
+    early, late = (
+        next(
+            s["figures"]["orders_compensated"]["mean"]
+            for s in document["summary"]
+            if s["pattern"] == "sync_chain"
+            and s["point"]["systems.provisioning.outages.0.start"] == at
+        )
+        for at in ("5m", "15m")
+    )
+    assert early > late
+
+
+def test_an_interrupted_sweep_keeps_its_runs_and_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "sweep.json"
+    ledger = out.with_name(out.name + ".runs.jsonl")
+    args = [*SMALL, "--workers", "1", "--json", str(out)]
+    process = subprocess.Popen(
+        [*COMMAND, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if ledger.exists() and ledger.read_text().count("\n") >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "run the same command again" in stderr and "Traceback" not in stderr
+    kept = ledger.read_text().count("\n")
+    assert 2 <= kept < 8
+    again = cli(*args)
+    assert again.returncode == 0, again.stderr
+    assert f"({kept} already in" in again.stderr
+    fresh = tmp_path / "fresh.json"
+    assert cli(*SMALL, "--workers", "1", "--json", str(fresh)).returncode == 0
+    assert out.read_bytes() == fresh.read_bytes()
+
+
+def _dies_on_hybrid(task: Task) -> dict[str, Any]:
+    """A task function whose worker dies on every hybrid run at 5m."""
+    if (
+        task.pattern == "hybrid"
+        and dict(task.point)["systems.provisioning.outages.0.start"] == "5m"
+    ):
+        os._exit(1)
+    return {"id": task.id}
+
+
+def _dies_once(task: Task) -> dict[str, Any]:
+    """A task function whose worker dies the first time it meets each hybrid run."""
+    marker = Path(os.environ["SWEEP_MARKERS"]) / task.id
+    if task.pattern == "hybrid" and not marker.exists():
+        marker.touch()
+        os._exit(1)
+    return {"id": task.id}
+
+
+def _collect(run: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    done: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+
+    def on_done(task: Task, result: dict[str, Any] | None, why: str | None) -> None:
+        if result is not None:
+            done[task.id] = result
+        else:
+            failed[task.id] = why or ""
+
+    run(on_done)
+    return done, failed
+
+
+def test_a_worker_that_dies_is_retried_once_then_reported() -> None:
+    tasks = _grid()
+    done, failed = _collect(lambda on_done: run_local(tasks, 2, on_done, _dies_on_hybrid))
+    killers = {t.id for t in tasks if t.pattern == "hybrid" and "5m" in dict(t.point).values()}
+    assert set(failed) == killers and len(killers) == 2
+    assert all("worker process died" in why for why in failed.values())
+    assert set(done) == {t.id for t in tasks} - killers  # the sweep went on
+
+
+def test_a_worker_that_dies_once_is_retried_and_nothing_is_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWEEP_MARKERS", str(tmp_path))
+    tasks = _grid()
+    done, failed = _collect(lambda on_done: run_local(tasks, 2, on_done, _dies_once))
+    assert failed == {} and set(done) == {t.id for t in tasks}
+
+
+def test_a_task_that_raises_is_reported_with_its_error() -> None:
+    tasks = _grid()[:2]
+
+    def broken(task: Task) -> dict[str, Any]:
+        raise RuntimeError(f"no luck with {task.seed}")
+
+    done, failed = _collect(lambda on_done: run_here(tasks, on_done, broken))
+    assert done == {} and all(why.startswith("RuntimeError: no luck") for why in failed.values())
+
+
+def test_a_task_is_a_pure_function_of_itself() -> None:
+    task = _grid()[0]
+    assert run_task(task) == run_task(task)
+
+
+def test_dask_reports_a_task_that_fails() -> None:
+    tasks = _grid()[:2]
+    done, failed = _collect(lambda on_done: run_dask(tasks, "local", on_done, _raises, workers=1))
+    assert done == {} and set(failed) == {t.id for t in tasks}
+    assert all("ValueError: refused" in why for why in failed.values())
+
+
+def _raises(task: Task) -> dict[str, Any]:
+    raise ValueError(f"refused {task.seed}")
