@@ -123,8 +123,8 @@ def _band_chart(xs: list[str], lines: dict[str, list[dict[str, Any] | None]], ti
     figures = [f for values in lines.values() for f in values if f is not None]
     if not figures:
         return f'<p class="muted">{escape(title)}: no figures</p>'
-    low = min(min(f["ci95"][0], f["mean"]) for f in figures)
-    high = max(max(f["ci95"][1], f["mean"]) for f in figures)
+    low = float(min(min(f["ci95"][0], f["mean"]) for f in figures))
+    high = float(max(max(f["ci95"][1], f["mean"]) for f in figures))
     if high - low < 1e-9:
         low, high = low - 1.0, high + 1.0
     plot_w, plot_h = WIDTH - 2 * PAD, HEIGHT - 2 * PAD
