@@ -36,7 +36,7 @@ from orchestrator.events import DEAD_LETTERED, Handler, Message
 from orchestrator.resilience import RetryPolicy, backoff
 from sim.channel import Channel, DeadLetter, Envelope, TopicStats
 from sim.driver import Runtime
-from sim.journal import Journal
+from sim.journal import EventLog
 from sim.sample import Sample
 
 __all__ = ["DEAD_LETTERED", "Broker", "Channel", "DeadLetter", "Envelope", "Group", "TopicStats"]
@@ -137,7 +137,7 @@ class Broker:
         runtime: Runtime,
         channel: Channel | None = None,
         dice: Callable[[], float] | None = None,
-        journal: Journal | None = None,
+        journal: EventLog | None = None,
     ) -> None:
         self.runtime = runtime
         self.env = runtime.env

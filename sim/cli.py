@@ -173,20 +173,34 @@ def _simulate(
     duration: float | None,
     orders: int | None,
     events: Path | None = None,
+    otlp: str | None = None,
 ) -> dict[str, Any]:
-    from sim.journal import Journal
+    from sim.journal import EventLog, Journal, Logs
     from sim.series import record
     from sim.world import World
 
+    seed = scenario.seed if seed is None else seed
     with _events_file(events) as out:
-        journal = Journal(out) if out is not None else None
-        world = World(scenario, scenario.seed if seed is None else seed, pattern, journal=journal)
+        logs: list[EventLog] = [Journal(out)] if out is not None else []
+        spans = None
+        if otlp is not None:
+            from sim.otlp import Spans
+
+            spans = Spans(otlp, scenario.name, seed)
+            logs.append(spans)
+        journal = logs[0] if len(logs) == 1 else Logs(*logs) if logs else None
+        world = World(scenario, seed, pattern, journal=journal)
         series = record(world)
         with _progress(f"{scenario.name} / {pattern}") as progress:
             world.run(duration, orders, progress)
         if journal is not None:
             journal.flush()
-    return {**world.result(), "series": series.as_json()}
+    result = {**world.result(), "series": series.as_json()}
+    if spans is not None:
+        sent, refused = spans.close()
+        note = f"; the collector refused {refused:,}" if refused else ""
+        err.print(f"traces: {sent:,} spans sent to {otlp}{note}", highlight=False)
+    return result
 
 
 @contextmanager
@@ -292,12 +306,20 @@ def run(
             "metric's mean, standard deviation and 95% confidence interval.",
         ),
     ] = 1,
+    otlp: Annotated[
+        str | None,
+        typer.Option(
+            "--otlp",
+            help="Export each deal as an OpenTelemetry trace to this OTLP/HTTP collector "
+            "(e.g. http://127.0.0.1:4318).",
+        ),
+    ] = None,
 ) -> None:
     """Run one scenario with one integration pattern and print its metrics."""
     seconds = _prepare(duration, orders, json_path)
+    if seeds > 1 and (events is not None or otlp is not None):
+        fail("--events and --otlp record one run; drop --seeds, or them")
     if events is not None:
-        if seeds > 1:
-            fail("--events writes one run's log; drop --seeds, or --events")
         _check_json_path(events, "--events")
     if pattern is not None:
         _check_pattern(pattern, "--pattern")
@@ -307,7 +329,15 @@ def run(
     if seeds > 1:
         _replicate(loaded, [name], seed, seeds, seconds, orders, json_path)
         return
-    result = _simulate(loaded, seed, name, seconds, orders, events)
+    url = None
+    if otlp is not None:
+        from sim.otlp import OtlpError, traces_url
+
+        try:
+            url = traces_url(otlp)
+        except OtlpError as exc:
+            fail(str(exc))
+    result = _simulate(loaded, seed, name, seconds, orders, events, url)
     _report(loaded, [result], json_path, result)
 
 

@@ -26,7 +26,7 @@ from orchestrator.effects import Call, Now, Publish, Sleep, Workflow
 from orchestrator.errors import CallError, Retryable, Throttled, TimeoutUnknown, classify
 from sim.bulkhead import Bulkhead
 from sim.faults import Faults
-from sim.journal import Journal
+from sim.journal import EventLog
 from sim.sample import Sample
 from sim.trace import Trace
 
@@ -52,6 +52,8 @@ class Line:
             token (its Retry-After).
         latencies: Seconds the vendor took over each call (it works on past a
             caller's timeout).
+        blind: The system drops the correlation header (its records of a call
+            cannot be joined to the deal).
     """
 
     faults: Faults
@@ -66,6 +68,7 @@ class Line:
     waits: Sample = field(default_factory=Sample)
     tokens: Sample = field(default_factory=Sample)
     latencies: Sample = field(default_factory=Sample)
+    blind: bool = False
 
     def fold(self) -> None:
         """Fold long samples into their sketches."""
@@ -111,7 +114,7 @@ class Runtime:
         lines: Mapping[str, Line],
         sink: Sink | None = None,
         trace: Trace | None = None,
-        journal: Journal | None = None,
+        journal: EventLog | None = None,
     ) -> None:
         self.env = env
         self.lines = dict(lines)
@@ -120,6 +123,8 @@ class Runtime:
         self.journal = journal
         self.on_crash: Callable[[CallError, str | None], None] | None = None
         self.sleeps = 0
+        self.uncorrelated: set[str] = set()
+        """Deals some of whose calls or events lost their correlation id."""
 
     def start(self, workflow: Workflow, correlation: str | None = None) -> simpy.Process:
         """Run ``workflow`` as a new SimPy process.
@@ -200,6 +205,9 @@ class Runtime:
                     line.held += env.now - now
                 at(now)
                 label(effect.key or effect.operation)
+                if line.blind:
+                    self.uncorrelated.add(effect.correlation or "")
+                    effect = effect._replace(correlation=None)
                 if journal is not None:
                     journal.call(now, effect, 0 if lost else status, env.now - now)
                 if lost:

@@ -16,14 +16,71 @@ Lines are written as the run goes, in batches, so memory stays flat; a run witho
 from __future__ import annotations
 
 from json.encoder import encode_basestring_ascii
-from typing import IO
+from typing import IO, Protocol
 
 from orchestrator.effects import Call
 
-__all__ = ["Journal"]
+__all__ = ["EventLog", "Journal", "Logs", "outcome"]
 
 FLUSH_EVERY = 4096
 """Lines buffered before they are written out."""
+
+
+class EventLog(Protocol):
+    """What a run tells about every call and every event (a journal, traces)."""
+
+    def call(self, sent: float, call: Call, status: int, latency: float) -> None:
+        """One vendor call and its outcome."""
+
+    def event(
+        self,
+        now: float,
+        kind: str,
+        topic: str,
+        key: str,
+        correlation: str | None,
+        event_id: str | None = None,
+        group: str | None = None,
+        attempt: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """One thing that happened to an event on the broker."""
+
+    def flush(self) -> None:
+        """Write out what is buffered."""
+
+
+class Logs:
+    """Several event logs told the same things (``--events`` and ``--otlp`` at once)."""
+
+    def __init__(self, *logs: EventLog) -> None:
+        self.logs = logs
+
+    def call(self, sent: float, call: Call, status: int, latency: float) -> None:
+        """One vendor call, to every log."""
+        for log in self.logs:
+            log.call(sent, call, status, latency)
+
+    def event(
+        self,
+        now: float,
+        kind: str,
+        topic: str,
+        key: str,
+        correlation: str | None,
+        event_id: str | None = None,
+        group: str | None = None,
+        attempt: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """One broker event, to every log."""
+        for log in self.logs:
+            log.event(now, kind, topic, key, correlation, event_id, group, attempt, reason)
+
+    def flush(self) -> None:
+        """Flush every log."""
+        for log in self.logs:
+            log.flush()
 
 
 class Journal:
@@ -62,7 +119,7 @@ class Journal:
             f'"correlation":{_text(call.correlation)},"workflow":{_text(call.workflow)},'
             f'"system":{_text(call.system)},"operation":{_text(call.operation)},'
             f'"attempt":{call.attempt},"key":{_text(call.key)},"status":{status},'
-            f'"outcome":"{_outcome(status)}","latency":{latency:.6f}}}'
+            f'"outcome":"{outcome(status)}","latency":{latency:.6f}}}'
         )
 
     def event(
@@ -119,7 +176,8 @@ def _text(value: str | None) -> str:
     return "null" if value is None else encode_basestring_ascii(value)
 
 
-def _outcome(status: int) -> str:
+def outcome(status: int) -> str:
+    """A call's outcome by its status: ok, timeout, throttled, unavailable or rejected."""
     if status == 0:
         return "timeout"
     if status < 300:

@@ -241,6 +241,9 @@ class SystemKnobs(Strict):
             ``SSS_REQUEST_LIMIT_EXCEEDED`` (NetSuite style), not 429.
         outages: Windows of downtime, degradation or read-only mode.
         idempotency_ttl: How long the vendor remembers an idempotency key.
+        drops_correlation: The system drops the correlation header: its side of
+            every call, and every webhook it sends, carries no correlation id (what
+            ``observability_coverage`` measures).
         webhooks: How it sends webhooks; None: it sends none.
     """
 
@@ -252,6 +255,7 @@ class SystemKnobs(Strict):
     concurrency: Annotated[int, Field(ge=1)] | None = None
     outages: list[Outage] = []
     idempotency_ttl: Duration = 86400.0
+    drops_correlation: bool = False
     webhooks: Webhooks | None = None
 
     @model_validator(mode="after")

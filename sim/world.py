@@ -36,7 +36,7 @@ from sim.delivery import default_channel, topic_channels, webhook_channels
 from sim.driver import Line, Runtime
 from sim.edits import Tally, edits
 from sim.faults import Faults, ScriptedFault
-from sim.journal import Journal
+from sim.journal import EventLog
 from sim.leakage import leakage
 from sim.lifecycle import Diary, follow
 from sim.master_invariants import fields_off_owner
@@ -131,7 +131,7 @@ class World:
         pattern: str | None = None,
         script: Mapping[str, Mapping[int, ScriptedFault]] | None = None,
         keep_trace: bool = False,
-        journal: Journal | None = None,
+        journal: EventLog | None = None,
     ) -> None:
         self.scenario = scenario
         self.seed = seed
@@ -157,9 +157,11 @@ class World:
         self.lines: dict[str, Line] = {}
         for name, vendor in self.vendors.items():
             cap = policy.max_in_flight.get(name) if policy.bulkhead else None
+            knobs = scenario.knobs(name)
             self.lines[name] = Line(
-                Faults(vendor, scenario.knobs(name), streams, script.get(name)),
+                Faults(vendor, knobs, streams, script.get(name)),
                 Bulkhead(env, cap) if cap else None,
+                blind=knobs.drops_correlation,
             )
         self.trace = Trace(keep=keep_trace)
         self.journal = journal
@@ -271,6 +273,8 @@ class World:
         """Where ``system``'s webhooks go: its sender's channel on the broker."""
         topic = webhook_topic(system)
         broker, trace = self.broker, self.trace
+        blind = self.scenario.knobs(system).drops_correlation
+        uncorrelated = self.runtime.uncorrelated
         sent = 0
 
         def send(event_type: str, key: str, data: dict[str, Any], now: float) -> None:
@@ -283,7 +287,11 @@ class World:
                 "data": data,
             }
             trace.add(now, f"{topic} {event_type} {key}", 2)
-            broker.publish(Publish(topic, key, payload, str(data.get("dealId") or key)), now)
+            correlation: str | None = str(data.get("dealId") or key)
+            if blind:  # the vendor sends no correlation header: the event is an orphan
+                uncorrelated.add(str(correlation))
+                correlation = None
+            broker.publish(Publish(topic, key, payload, correlation), now)
 
         return send
 
@@ -574,6 +582,7 @@ class World:
             r["signatures_refused"] for r in metrics["receivers"].values()
         )
         metrics["payment_sync_latency_s"] = quantiles(self._payment_lags())
+        metrics["observability_coverage"] = self._coverage()
         return {
             "scenario": self.scenario.name,
             "pattern": self.pattern.name,
@@ -583,6 +592,14 @@ class World:
             "metrics": metrics,
             "trace_hash": self.trace.hexdigest(),
         }
+
+    def _coverage(self) -> float | None:
+        """Share of deals whose every call and event carried the correlation id."""
+        closed = self.recorder.closed_at
+        if not closed:
+            return None
+        blind = sum(1 for deal in self.runtime.uncorrelated if deal in closed)
+        return round(1 - blind / len(closed), 4)
 
     def _retiring(self) -> bool:
         knobs = self.scenario.workload.master_data
