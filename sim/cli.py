@@ -427,7 +427,8 @@ def _print_differences(differences: list[dict[str, Any]]) -> None:
     for d in shown:
         out.print(
             f"  {d['metric']}: {d['b']} - {d['a']} = {d['difference']:.4g} "
-            f"[{d['ci95'][0]:.4g}, {d['ci95'][1]:.4g}], p={d['p_value']:.3g}",
+            f"[{d['ci95'][0]:.4g}, {d['ci95'][1]:.4g}], "
+            + ("p<1e-06" if d["p_value"] < 1e-6 else f"p={d['p_value']:.3g}"),
             highlight=False,
             soft_wrap=True,
         )
