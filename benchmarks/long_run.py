@@ -71,13 +71,14 @@ def main() -> None:
     short = measure(args.days / 10, args.rate, args.pattern, traced=True)
     long = measure(args.days, args.rate, args.pattern)
     print(f"scenario      {SCENARIO.name} at {args.rate:,.0f} deals/hour, pattern {args.pattern}")
-    for name, run, days in (("short", short, args.days / 10), ("long", long, args.days)):
+    for name, run, days in (("short*", short, args.days / 10), ("long", long, args.days)):
         per = run["peak_kib"] * 1024 / max(run["deals"], 1)
         print(
             f"{name:<13} {days:g} days: {run['deals']:,} deals in {run['wall']:.1f}s "
             f"({run['deals'] / run['wall']:,.0f} deals/s); peak {run['peak_kib'] / 1024:,.0f} MiB "
             f"({per:,.0f} B per deal)"
         )
+    print("              * traced with tracemalloc (slower, more memory): for the records' share")
     share = short["records"] / short["traced"]
     print(
         f"records       at {args.days / 10:g} days the vendors' records are {share:.0%} of the "

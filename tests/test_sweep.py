@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from sim.cli import app
 from sim.sweep import SweepError, Task, parse_vary, plan, run_task
 from sim.sweep_pool import run_dask, run_here, run_local
 
@@ -68,13 +70,21 @@ def test_a_wrong_vary_exits_2_before_anything_runs(tmp_path: Path) -> None:
     assert not out.exists() and not out.with_name(out.name + ".runs.jsonl").exists()
 
 
-def test_other_bad_flags_exit_2(tmp_path: Path) -> None:
-    no_vary = cli("sweep", str(SCENARIO))
-    assert no_vary.returncode == 2 and "--vary: give at least one" in no_vary.stderr
-    dask = cli("sweep", str(SCENARIO), "--vary", "seed=1,2", "--dask", "scheduler:8786")
-    assert dask.returncode == 2 and "expected a scheduler address" in dask.stderr
-    pattern = cli("sweep", str(SCENARIO), "--vary", "seed=1,2", "--patterns", "hybird")
-    assert pattern.returncode == 2 and "unknown pattern 'hybird'" in pattern.stderr
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ([], "--vary: give at least one"),
+        (["--vary", "seed=1,2", "--dask", "scheduler:8786"], "expected a scheduler address"),
+        (["--vary", "seed=1,2", "--patterns", "hybird"], "unknown pattern 'hybird'"),
+        (["--vary", "seed=1,2", "--orders", "5", "--duration", "1h"], "exclude each other"),
+        (["--vary", "seed=1,2", "--workers", "0"], "--workers"),
+    ],
+)
+def test_other_bad_flags_exit_2(args: list[str], says: str) -> None:
+    done = CliRunner().invoke(app, ["sweep", str(SCENARIO), *args])
+    assert done.exit_code == 2, done.output
+    assert says in " ".join(done.output.split())
+    assert done.exception is None or isinstance(done.exception, SystemExit)  # no crash
 
 
 def test_a_dask_address_that_does_not_answer_fails_fast(tmp_path: Path) -> None:
