@@ -23,6 +23,7 @@ from contracts.guard import run_guarded
 from orchestrator.patterns import PATTERNS
 
 if TYPE_CHECKING:
+    from sim.journal import EventLog
     from sim.scenario import Scenario
 
 ProgressCallback = Callable[[float], None]
@@ -173,20 +174,16 @@ def _simulate(
     duration: float | None,
     orders: int | None,
     events: Path | None = None,
-    otlp: str | None = None,
+    spans: EventLog | None = None,
 ) -> dict[str, Any]:
-    from sim.journal import EventLog, Journal, Logs
+    from sim.journal import Journal, Logs
     from sim.series import record
     from sim.world import World
 
     seed = scenario.seed if seed is None else seed
     with _events_file(events) as out:
         logs: list[EventLog] = [Journal(out)] if out is not None else []
-        spans = None
-        if otlp is not None:
-            from sim.otlp import Spans
-
-            spans = Spans(otlp, scenario.name, seed)
+        if spans is not None:
             logs.append(spans)
         journal = logs[0] if len(logs) == 1 else Logs(*logs) if logs else None
         world = World(scenario, seed, pattern, journal=journal)
@@ -195,12 +192,7 @@ def _simulate(
             world.run(duration, orders, progress)
         if journal is not None:
             journal.flush()
-    result = {**world.result(), "series": series.as_json()}
-    if spans is not None:
-        sent, refused = spans.close()
-        note = f"; the collector refused {refused:,}" if refused else ""
-        err.print(f"traces: {sent:,} spans sent to {otlp}{note}", highlight=False)
-    return result
+    return {**world.result(), "series": series.as_json()}
 
 
 @contextmanager
@@ -329,16 +321,24 @@ def run(
     if seeds > 1:
         _replicate(loaded, [name], seed, seeds, seconds, orders, json_path)
         return
-    url = None
+    spans = None
     if otlp is not None:
-        from sim.otlp import OtlpError, traces_url
+        from sim.otlp import OtlpError, Spans, traces_url
 
         try:
             url = traces_url(otlp)
         except OtlpError as exc:
             fail(str(exc))
-    result = _simulate(loaded, seed, name, seconds, orders, events, url)
+        spans = Spans(url, loaded.name, loaded.seed if seed is None else seed)
+    result = _simulate(loaded, seed, name, seconds, orders, events, spans)
+    refused = 0
+    if spans is not None:
+        sent, refused = spans.close()
+        note = f"; the collector refused {refused:,} (they are lost)" if refused else ""
+        err.print(f"traces: {sent:,} spans sent to {url}{note}", highlight=False)
     _report(loaded, [result], json_path, result)
+    if refused:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -395,22 +395,34 @@ def _replicate(
 
     derived = derive_seeds(loaded.seed if seed is None else seed, count)
     first: list[dict[str, Any]] = []
-    runs: dict[str, list[dict[str, Any]]] = {}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    interrupted = False
     for name in names:
         for n, each in enumerate(derived):
             result = _simulate(loaded, each, name, seconds, orders)
+            if result["interrupted"]:  # Ctrl-C: half a run is no replication
+                interrupted = True
+                break
             if n == 0:
                 first.append(result)  # the plain run's tables, series and report
-            runs.setdefault(name, []).append(result["metrics"])
+            runs[name].append(result["metrics"])
+        if interrupted:
+            break
+    runs = {name: found for name, found in runs.items() if found}
+    if not runs:
+        fail("interrupted before the first seed finished; nothing to summarise")
     summary = {name: summarise(metrics) for name, metrics in runs.items()}
-    differences = compare_patterns(runs)
-    out.print(replications_table(f"{loaded.name}, over {count} seeds", summary))
+    common = min(len(found) for found in runs.values())  # pairs need both patterns' seed
+    differences = compare_patterns({name: found[:common] for name, found in runs.items()})
+    done = sum(len(found) for found in runs.values())
+    out.print(replications_table(f"{loaded.name}, over {common} seed(s)", summary))
     if len(names) > 1:
         _print_differences(differences)
     document = {
         "results": first,
+        "interrupted": interrupted,
         "replications": {
-            "seeds": derived,
+            "seeds": derived[: max(len(found) for found in runs.values())],
             "runs": runs,
             "summary": summary,
             "differences": differences,
@@ -419,6 +431,13 @@ def _replicate(
     unwritten = _write_json(json_path, document)
     if unwritten:
         fail(unwritten)
+    if interrupted:
+        err.print(
+            f"interrupted: {done} of {len(names) * count} runs finished; the summary is "
+            "theirs (the interrupted run is left out)",
+            highlight=False,
+        )
+        raise typer.Exit(130)
 
 
 def _print_differences(differences: list[dict[str, Any]]) -> None:

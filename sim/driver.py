@@ -207,9 +207,8 @@ class Runtime:
                 label(effect.key or effect.operation)
                 if line.blind:
                     self.uncorrelated.add(effect.correlation or "")
-                    effect = effect._replace(correlation=None)
                 if journal is not None:
-                    journal.call(now, effect, 0 if lost else status, env.now - now)
+                    journal.call(now, effect, 0 if lost else status, env.now - now, line.blind)
                 if lost:
                     code(0)
                     line.errors += 1

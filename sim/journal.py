@@ -29,8 +29,11 @@ FLUSH_EVERY = 4096
 class EventLog(Protocol):
     """What a run tells about every call and every event (a journal, traces)."""
 
-    def call(self, sent: float, call: Call, status: int, latency: float) -> None:
-        """One vendor call and its outcome."""
+    def call(
+        self, sent: float, call: Call, status: int, latency: float, blind: bool = False
+    ) -> None:
+        """One vendor call and its outcome (``blind``: the system dropped the
+        correlation header)."""
 
     def event(
         self,
@@ -56,10 +59,12 @@ class Logs:
     def __init__(self, *logs: EventLog) -> None:
         self.logs = logs
 
-    def call(self, sent: float, call: Call, status: int, latency: float) -> None:
+    def call(
+        self, sent: float, call: Call, status: int, latency: float, blind: bool = False
+    ) -> None:
         """One vendor call, to every log."""
         for log in self.logs:
-            log.call(sent, call, status, latency)
+            log.call(sent, call, status, latency, blind)
 
     def event(
         self,
@@ -103,7 +108,9 @@ class Journal:
         if len(self._lines) >= FLUSH_EVERY:
             self.flush()
 
-    def call(self, sent: float, call: Call, status: int, latency: float) -> None:
+    def call(
+        self, sent: float, call: Call, status: int, latency: float, blind: bool = False
+    ) -> None:
         """One vendor call and its outcome, logged when the caller has it.
 
         Args:
@@ -111,12 +118,15 @@ class Journal:
             call: The call.
             status: The HTTP-like status, 0 when no response came in time.
             latency: Seconds until the caller had its answer (or gave up).
+            blind: The system dropped the correlation header: the line has none,
+                as the vendor's own log would.
         """
+        correlation = None if blind else call.correlation
         # Written field by field, not with json.dumps of a dict: a third of the cost.
         # Times in microseconds, always six decimals.
         self._write(
             f'{{"t":{sent + latency:.6f},"kind":"call","sent":{sent:.6f},'
-            f'"correlation":{_text(call.correlation)},"workflow":{_text(call.workflow)},'
+            f'"correlation":{_text(correlation)},"workflow":{_text(call.workflow)},'
             f'"system":{_text(call.system)},"operation":{_text(call.operation)},'
             f'"attempt":{call.attempt},"key":{_text(call.key)},"status":{status},'
             f'"outcome":"{outcome(status)}","latency":{latency:.6f}}}'

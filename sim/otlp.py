@@ -15,15 +15,14 @@ any collector (Jaeger, Tempo, Honeycomb, the OpenTelemetry Collector) takes them
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, Span, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.trace import Status, StatusCode
 
@@ -36,8 +35,11 @@ EPOCH_NS = 1_767_225_600 * 10**9
 """Simulated second 0, in Unix nanoseconds: 2026-01-01T00:00:00Z."""
 PROBE_TIMEOUT = 3.0
 """Seconds to wait for the endpoint to answer before the run starts."""
-QUEUE = 1 << 20
-"""Spans the exporter may hold before it sends them (none dropped below this)."""
+BATCH = 512
+"""Spans sent per export request."""
+IDLE = 3600.0
+"""A workflow with no call for this long (simulated) has its span closed; a later
+call of it opens a new one."""
 
 
 class OtlpError(ValueError):
@@ -60,18 +62,25 @@ def traces_url(endpoint: str) -> str:
         url += "/v1/traces"
     try:
         # an empty export request: a collector answers 200 (or 400), so it is there
-        httpx.post(
+        answer = httpx.post(
             url,
             content=b"",
             headers={"Content-Type": "application/x-protobuf"},
             timeout=PROBE_TIMEOUT,
         )
+    except httpx.InvalidURL as exc:
+        raise OtlpError(f"--otlp {endpoint!r}: not a URL ({exc})") from None
     except httpx.HTTPError as exc:
         raise OtlpError(
             f"--otlp {endpoint}: nothing answered at {url} within {PROBE_TIMEOUT:g} s "
             f"({type(exc).__name__}); start a collector (e.g. the OpenTelemetry Collector or "
             "Jaeger with OTLP on port 4318), or drop --otlp"
         ) from None
+    if not (answer.is_success or answer.status_code == 400):
+        raise OtlpError(
+            f"--otlp {endpoint}: {url} answered HTTP {answer.status_code} to an empty export: "
+            "not an OTLP/HTTP traces endpoint; give the collector's OTLP/HTTP address"
+        )
     return url
 
 
@@ -100,7 +109,7 @@ class Spans:
     ) -> None:
         if exporter is None:
             exporter = OTLPSpanExporter(endpoint=url)
-        self.counted = _Counted(exporter)
+        self.batches = _Batches(exporter)
         self._ids = _Ids()
         resource = Resource.create(
             {
@@ -110,13 +119,12 @@ class Spans:
             }
         )
         self.provider = TracerProvider(resource=resource, id_generator=self._ids)
-        self.provider.add_span_processor(
-            BatchSpanProcessor(self.counted, max_queue_size=QUEUE, max_export_batch_size=512)
-        )
+        self.provider.add_span_processor(self.batches)
         self.tracer = self.provider.get_tracer("lifecycle-sandbox")
-        self._workflows: dict[str, list[Any]] = {}  # id -> [span, last end, steps]
+        self._workflows: dict[str, list[Any]] = {}  # id -> [span, last end, steps, started]
         self._steps: dict[str, list[Any]] = {}  # workflow id -> [span, last end, key]
         self.made = 0
+        self.latest = 0.0  # the latest simulated time told
 
     def _start(
         self,
@@ -138,19 +146,30 @@ class Spans:
             attributes=attributes,
         )
 
-    def call(self, sent: float, call: Call, status: int, latency: float) -> None:
-        """One vendor call: a span, under its step, under its workflow."""
+    def call(
+        self, sent: float, call: Call, status: int, latency: float, blind: bool = False
+    ) -> None:
+        """One vendor call: a span, under its step, under its workflow.
+
+        ``blind``: the system dropped the correlation header, so its call span lacks
+        the correlation id (the workflow's and step's spans, the orchestrator's own,
+        keep it, in the deal's trace).
+        """
         correlation = call.correlation
         workflow = call.workflow or call.correlation or "?"
         trace_of = correlation or workflow
         ended = sent + latency
+        self.latest = max(self.latest, sent)
         found = self._workflows.get(workflow)
         if found is None:
             attributes: dict[str, Any] = {"lifecycle.workflow": workflow}
             if correlation is not None:
                 attributes["correlation.id"] = correlation
-            span = self._start(workflow, trace_of, _id(64, workflow), sent, None, attributes)
-            found = self._workflows[workflow] = [span, ended, 0]
+            started = str(sent)
+            span = self._start(
+                workflow, trace_of, _id(64, workflow, started), sent, None, attributes
+            )
+            found = self._workflows[workflow] = [span, ended, 0, started]
         found[1] = max(found[1], ended)
         step_key = f"{call.system} {call.operation}"
         step = self._steps.get(workflow)
@@ -166,7 +185,12 @@ class Spans:
             if correlation is not None:
                 attributes["correlation.id"] = correlation
             span = self._start(
-                step_key, trace_of, _id(64, workflow, str(found[2])), sent, found[0], attributes
+                step_key,
+                trace_of,
+                _id(64, workflow, found[3], str(found[2])),
+                sent,
+                found[0],
+                attributes,
             )
             step = self._steps[workflow] = [span, ended, step_key]
         step[1] = max(step[1], ended)
@@ -179,14 +203,14 @@ class Spans:
             "lifecycle.outcome": said,
             "http.response.status_code": status,
         }
-        if correlation is not None:
+        if correlation is not None and not blind:
             attributes["correlation.id"] = correlation
         if call.key is not None:
             attributes["lifecycle.idempotency_key"] = call.key
         span = self._start(
             f"{step_key} #{call.attempt}",
             trace_of,
-            _id(64, workflow, str(found[2]), str(call.attempt), str(sent)),
+            _id(64, workflow, found[3], str(found[2]), str(call.attempt), str(sent)),
             sent,
             step[0],
             attributes,
@@ -224,6 +248,7 @@ class Spans:
             if value is not None:
                 attributes[name] = value
         trace_of = correlation or key
+        self.latest = max(self.latest, now)
         span = self._start(
             f"{kind} {topic}",
             trace_of,
@@ -235,18 +260,25 @@ class Spans:
         span.end(end_time=EPOCH_NS + round(now * 1e9))
 
     def flush(self) -> None:
-        """Nothing to do mid-run: the exporter sends spans in batches as it goes."""
+        """Between steps of a run: close the spans of workflows idle for ``IDLE``, so
+        that what is kept open is what is running."""
+        quiet = self.latest - IDLE
+        for workflow in [w for w, found in self._workflows.items() if found[1] < quiet]:
+            self._end(workflow)
+
+    def _end(self, workflow: str) -> None:
+        step = self._steps.pop(workflow, None)
+        if step is not None:
+            step[0].end(end_time=EPOCH_NS + round(step[1] * 1e9))
+        found = self._workflows.pop(workflow)
+        found[0].end(end_time=EPOCH_NS + round(found[1] * 1e9))
 
     def close(self) -> tuple[int, int]:
-        """End every open span, send what is queued; ``(spans sent, spans refused)``."""
-        for step in self._steps.values():
-            step[0].end(end_time=EPOCH_NS + round(step[1] * 1e9))
-        for found in self._workflows.values():
-            found[0].end(end_time=EPOCH_NS + round(found[1] * 1e9))
-        self._steps.clear()
-        self._workflows.clear()
-        self.provider.shutdown()
-        return self.counted.sent, self.counted.refused
+        """End every open span and send the rest; ``(spans sent, spans refused)``."""
+        for workflow in list(self._workflows):
+            self._end(workflow)
+        self.provider.shutdown()  # sends the last batch, then shuts the exporter
+        return self.batches.sent, self.batches.refused
 
 
 class _Ids(IdGenerator):
@@ -265,24 +297,40 @@ class _Ids(IdGenerator):
         return False
 
 
-class _Counted(SpanExporter):
-    """An exporter that counts what its inner exporter took and refused."""
+class _Batches(SpanProcessor):
+    """Sends ended spans in batches of ``BATCH``, in the run's own thread.
 
-    def __init__(self, inner: SpanExporter) -> None:
-        self.inner = inner
+    The SDK's ``BatchSpanProcessor`` sends from a thread of its own and drops what
+    does not fit its queue, or is still queued 30 s into its shutdown; a run makes
+    spans far faster than a collector takes them, so it would lose spans, and which
+    ones would depend on timing. Here a full batch is sent before the run goes on: a
+    slow collector slows the run, and nothing is lost.
+    """
+
+    def __init__(self, exporter: SpanExporter) -> None:
+        self.exporter = exporter
+        self.pending: list[ReadableSpan] = []
         self.sent = 0
         self.refused = 0
 
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        result = self.inner.export(spans)
-        if result is SpanExportResult.SUCCESS:
-            self.sent += len(spans)
-        else:
-            self.refused += len(spans)
-        return result
+    def on_end(self, span: ReadableSpan) -> None:
+        self.pending.append(span)
+        if len(self.pending) >= BATCH:
+            self._send()
 
-    def shutdown(self) -> None:
-        self.inner.shutdown()
+    def _send(self) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        if self.exporter.export(batch) is SpanExportResult.SUCCESS:
+            self.sent += len(batch)
+        else:
+            self.refused += len(batch)
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return self.inner.force_flush(timeout_millis)
+        self._send()
+        return True
+
+    def shutdown(self) -> None:
+        self._send()
+        self.exporter.shutdown()

@@ -321,6 +321,8 @@ def interval_text(figure: Mapping[str, Any] | None) -> str:
     """``mean [low, high]`` of a replicated figure, ``-`` when there is none."""
     if figure is None:
         return "-"
+    if figure["n"] < 2:
+        return f"{figure['mean']:.4g} (1 seed: no interval)"
     low, high = figure["ci95"]
     return f"{figure['mean']:.4g} [{low:.4g}, {high:.4g}]"
 

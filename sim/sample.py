@@ -12,8 +12,10 @@ interpolation). Past it, DDSketch guarantees that a quantile is within
 ``RELATIVE_ACCURACY`` (0.5%) of a value of the sample at that rank; values are
 first rounded to a logarithmic grid of relative step ``GRID`` (0.1%, so that a
 fold of 65,536 values makes a few thousand weighted adds instead of 65,536), which
-adds at most half a step. A reported quantile is within 0.6% of the exact one, then
-rounded to the millisecond like every figure.
+adds at most half a step. A reported quantile is within 0.6% of the sample's value
+at that rank, then rounded to the millisecond like every figure (numpy's exact
+figure interpolates between the two values around the rank; the sketch does not,
+which only matters where neighbouring values differ a lot).
 """
 
 from __future__ import annotations

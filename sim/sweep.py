@@ -17,6 +17,7 @@ validated before anything runs, with the scenario's own messages.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import itertools
 import json
@@ -73,10 +74,27 @@ def parse_vary(text: str) -> Vary:
     labels = tuple(value.strip() for value in listed.split(","))
     if any(not label for label in labels):
         raise SweepError(f"--vary {text!r}: a value is empty; list values like 5,15,25")
-    if len(set(labels)) < len(labels):
-        raise SweepError(f"--vary {text!r}: a value is listed twice; list each once")
-    parts = tuple(int(part) if part.isdigit() else part for part in raw)
-    return Vary(flag, parts, labels, tuple(yaml.safe_load(label) for label in labels))
+    if raw[0] == "seed":
+        raise SweepError(
+            f"--vary {text!r}: the seed is the run's, not a field to vary; "
+            "use --seed for the first seed and --seeds N for several"
+        )
+    values = []
+    for label in labels:
+        try:
+            values.append(yaml.safe_load(label))
+        except yaml.YAMLError:
+            raise SweepError(
+                f"--vary {text!r}: {label!r} is not a value YAML can read; give numbers, "
+                "durations such as 45m, true/false or plain words (no lists or mappings)"
+            ) from None
+    typed = [json.dumps(value, sort_keys=True, default=str) for value in values]
+    if len(set(typed)) < len(typed):
+        raise SweepError(
+            f"--vary {text!r}: a value is listed twice (as written or as read); list each once"
+        )
+    parts = tuple(int(part) if part.isascii() and part.isdigit() else part for part in raw)
+    return Vary(flag, parts, labels, tuple(values))
 
 
 def _put(data: Any, vary: Vary, value: Any) -> None:
@@ -123,6 +141,7 @@ class Task:
         source: The scenario file (for messages only).
         duration: Simulated seconds (None: the horizon, or ``orders``).
         orders: Close exactly this many deals (None: a horizon).
+        code: The digest of the simulator's code that planned it (``code_digest``).
     """
 
     point: tuple[tuple[str, str], ...]
@@ -132,16 +151,31 @@ class Task:
     source: str
     duration: float | None
     orders: int | None
+    code: str = ""
 
     @property
     def id(self) -> str:
-        """A digest of everything that decides the result: equal ids, equal results."""
+        """A digest of everything that decides the result (the simulator's code too):
+        equal ids, equal results."""
         key = json.dumps(
-            [self.document, self.pattern, self.seed, self.duration, self.orders],
+            [self.document, self.pattern, self.seed, self.duration, self.orders, self.code],
             sort_keys=True,
             default=str,
         )
         return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the simulator's source (``orchestrator/`` and ``sim/``): a ledger
+    written by other code is not reused."""
+    digest = hashlib.blake2b(digest_size=8)
+    root = Path(__file__).resolve().parent.parent
+    for package in ("orchestrator", "sim"):
+        for source in sorted((root / package).rglob("*.py")):
+            digest.update(source.relative_to(root).as_posix().encode())
+            digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def plan(
@@ -171,6 +205,7 @@ def plan(
     if len(set(flags)) < len(flags):
         raise SweepError("--vary names one field twice; give each field once, with all its values")
     derived = derive_seeds(scenario.seed if seed is None else seed, seeds)
+    code = code_digest()
     tasks = []
     for combination in itertools.product(*(range(len(v.values)) for v in varies)):
         document = copy.deepcopy(data)
@@ -191,7 +226,15 @@ def plan(
                 raise SweepError(f"--vary at {shown}: {missing}")
         for pattern in patterns:
             for each in derived:
-                tasks.append(Task(point, pattern, each, document, str(source), duration, orders))
+                tasks.append(
+                    Task(point, pattern, each, document, str(source), duration, orders, code)
+                )
+    ids = [t.id for t in tasks]
+    if len(set(ids)) < len(ids):
+        raise SweepError(
+            "--vary: two points of the grid give the same scenario (a value equal to "
+            "another once read); list each value once"
+        )
     return scenario, tasks
 
 
@@ -238,7 +281,11 @@ class Ledger:
         self.path = path
         self.done: dict[str, dict[str, Any]] = {}
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
+            text = path.read_text(encoding="utf-8")
+            if text and not text.endswith("\n"):  # torn by a kill: cut back to the last line
+                text = text[: text.rfind("\n") + 1]
+                path.write_text(text, encoding="utf-8")
+            for line in text.splitlines():
                 try:
                     entry = json.loads(line)
                 except json.JSONDecodeError:
@@ -276,7 +323,9 @@ def assemble(
 ) -> dict[str, Any]:
     """The sweep's document: its grid, every run in grid order, and per point and
     pattern the replicated summary of each metric (see ``sim.replications``)."""
-    runs = [done[t.id] for t in tasks if t.id in done]
+    # a run's point is the current sweep's name for it (an earlier sweep in the same
+    # ledger may have reached the same scenario by another flag)
+    runs = [{**done[t.id], "point": dict(t.point)} for t in tasks if t.id in done]
     summary = []
     for point, pattern in _groups(tasks):
         metrics = [

@@ -108,10 +108,16 @@ def sweep(
         fail(str(exc))
     json_path = json_path or Path("build") / f"sweep-{loaded.name}.json"
     _check_json_path(json_path)
-    ledger = Ledger(_ledger_path(json_path))
+    try:
+        ledger = Ledger(_ledger_path(json_path))
+    except (OSError, UnicodeDecodeError) as exc:
+        fail(
+            f"--json: cannot keep the ledger {_ledger_path(json_path)} ({exc}); "
+            "choose another --json path"
+        )
     todo = [task for task in tasks if task.id not in ledger.done]
     failed: dict[str, str] = {}
-    count = workers or os.cpu_count() or 1
+    count = workers or _cores()
     where = f"Dask at {dask}" if dask else f"{count} local worker(s)"
     err.print(
         f"{len(tasks)} runs ({len(tasks) - len(todo)} already in {ledger.path}), on {where}",
@@ -143,6 +149,12 @@ def sweep(
     finally:
         ledger.close()
     _finish(tasks, ledger.done, failed, varies, loaded.name, json_path, html, interrupted)
+
+
+def _cores() -> int:
+    """The cores this process may use (a container's share, where the OS tells)."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _execute(tasks: list[Any], on_done: Any, workers: int, dask: str | None) -> None:

@@ -28,6 +28,10 @@ ATTEMPTS = 2
 """Tries of a task before it is reported as failed."""
 CONNECT_TIMEOUT = 5.0
 """Seconds to wait for a Dask scheduler to answer."""
+WORKERS_TIMEOUT = 15.0
+"""Seconds to wait for a scheduler's first worker."""
+DIED = "its worker process died (twice, the second time alone)"
+"""Why a task failed when its worker died (the same words on every pool)."""
 
 
 class PoolError(RuntimeError):
@@ -96,7 +100,7 @@ def run_local(
                     result = future.result()
                 except BrokenProcessPool:
                     broken = True
-                    failed(task, "its worker process died (twice, the second time alone)", True)
+                    failed(task, DIED, True)
                 except Exception as exc:
                     failed(task, _why(exc))
                 else:
@@ -104,7 +108,7 @@ def run_local(
             if broken:
                 for future, task in list(running.items()):  # they died with the pool
                     running.pop(future)
-                    failed(task, "its worker process died (twice, the second time alone)", True)
+                    failed(task, DIED, True)
                 pool.shutdown(wait=False, cancel_futures=True)
                 pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker)
     except BaseException:
@@ -140,8 +144,13 @@ def run_dask(
     Raises:
         PoolError: No scheduler answered at ``address`` within ``CONNECT_TIMEOUT``.
     """
+    import logging
+
     import dask
     from distributed import Client, LocalCluster, as_completed
+    from distributed.scheduler import KilledWorker
+
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)  # its own errors are ours
 
     cluster = None
     # a task whose worker dies is tried once more (a remote cluster's scheduler keeps
@@ -154,6 +163,7 @@ def run_dask(
                 processes=True,
                 host="127.0.0.1",
                 dashboard_address=None,
+                silence_logs=logging.CRITICAL,
             )
             target: Any = cluster
         else:
@@ -166,6 +176,16 @@ def run_dask(
                 f"({exc}); start one with `dask scheduler` and workers with "
                 f"`dask worker {address}`, or drop --dask to run on this machine"
             ) from None
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
+        except (OSError, TimeoutError):
+            client.close()
+            if cluster is not None:
+                cluster.close()
+            raise PoolError(
+                f"--dask {address}: the scheduler answered but has no workers after "
+                f"{WORKERS_TIMEOUT:g} s; start some with `dask worker {address}`"
+            ) from None
     futures: dict[Any, Task] = {}
     try:
         for task in tasks:
@@ -175,7 +195,9 @@ def run_dask(
             task = futures[future]
             try:
                 result = future.result()
-            except Exception as exc:  # the task failed twice, or its worker died twice
+            except KilledWorker:  # its message names a worker's address: not repeatable
+                on_done(task, None, DIED)
+            except Exception as exc:  # the task failed twice
                 on_done(task, None, _why(exc))
             else:
                 on_done(task, result, None)

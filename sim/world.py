@@ -511,6 +511,8 @@ class World:
         """Between steps: fold the trace and the long samples into their summaries,
         so that a long run's memory does not grow with every call it made."""
         self.trace.fold()
+        if self.journal is not None:
+            self.journal.flush()
         self.recorder.fold()
         for line in self.lines.values():
             line.fold()

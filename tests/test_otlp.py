@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
-from sim.otlp import EPOCH_NS
+from sim.otlp import EPOCH_NS, Spans
+from sim.scenario import load
+from sim.world import World
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-c", "from sim.cli import main; main()"]
@@ -194,3 +197,67 @@ def test_an_endpoint_that_does_not_answer_exits_2_before_the_run(tmp_path: Path)
         timeout=60,
     )
     assert bad.returncode == 2 and "expected an OTLP/HTTP address" in bad.stderr
+
+
+class Slow(SpanExporter):
+    """A collector far away: every export takes a while; it keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.spans: list[Any] = []
+
+    def export(self, spans: Any) -> SpanExportResult:
+        time.sleep(0.01)
+        self.spans.extend(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+def test_a_slow_collector_loses_no_span_and_a_blind_first_system_keeps_the_trace(
+    tmp_path: Path,
+) -> None:
+    text = SCENARIO.read_text(encoding="utf-8")
+    blind = text.replace("  crm:", "  crm:\n    drops_correlation: true", 1)
+    assert blind != text  # the CRM is every workflow's first call
+    (tmp_path / "blind.yaml").write_text(blind, encoding="utf-8")
+    exporter = Slow()
+    spans = Spans("http://unused", "blind", 7, exporter=exporter)
+    world = World(load(tmp_path / "blind.yaml"), 7, journal=spans)
+    world.run(orders=40)
+    sent, refused = spans.close()
+    assert refused == 0 and sent == spans.made == len(exporter.spans)
+    workflows = [
+        s for s in exporter.spans if s.parent is None and "lifecycle.workflow" in s.attributes
+    ]
+    assert workflows and all("correlation.id" in s.attributes for s in workflows)
+    crm = [
+        s
+        for s in exporter.spans
+        if s.attributes.get("lifecycle.system") == "crm" and "lifecycle.attempt" in s.attributes
+    ]
+    assert crm and all("correlation.id" not in s.attributes for s in crm)
+    for span in crm:  # the CRM's calls still sit in their deal's trace
+        deal = str(span.attributes["lifecycle.workflow"]).split(":")[-1]
+        if deal.startswith("D-"):
+            digest = hashlib.blake2b(deal.encode(), digest_size=16).digest()
+            assert span.context.trace_id == int.from_bytes(digest, "big")
+    assert world.result()["metrics"]["observability_coverage"] == 0.0
+
+
+def test_a_server_that_is_no_collector_is_refused(tmp_path: Path) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)  # answers 501
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        done = subprocess.run(
+            [*COMMAND, "run", str(SCENARIO), "--otlp", url],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 2 and "answered HTTP 501" in done.stderr

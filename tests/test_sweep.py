@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.sweep import SweepError, Task, parse_vary, plan, run_task
-from sim.sweep_pool import run_dask, run_here, run_local
+from sim.sweep import Ledger, SweepError, Task, assemble, parse_vary, plan, run_task
+from sim.sweep_pool import PoolError, run_dask, run_here, run_local
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-c", "from sim.cli import main; main()"]
@@ -51,6 +51,9 @@ def cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
         ("systems.erp.concurrency", "expected FIELD=VALUE,VALUE,..."),
         ("systems..erp=1", "has an empty part"),
         ("name.0=x", "names item 0 of a list"),
+        ("systems.erp.concurrency=5,05", "a value is listed twice (as written or as read)"),
+        ("seed=7,8", "use --seed for the first seed and --seeds N"),
+        ("systems.erp.concurrency=1,[2", "'[2' is not a value YAML can read"),
     ],
 )
 def test_a_wrong_vary_says_which_flag_and_why(flag: str, says: str) -> None:
@@ -74,10 +77,19 @@ def test_a_wrong_vary_exits_2_before_anything_runs(tmp_path: Path) -> None:
     ("args", "says"),
     [
         ([], "--vary: give at least one"),
-        (["--vary", "seed=1,2", "--dask", "scheduler:8786"], "expected a scheduler address"),
-        (["--vary", "seed=1,2", "--patterns", "hybird"], "unknown pattern 'hybird'"),
-        (["--vary", "seed=1,2", "--orders", "5", "--duration", "1h"], "exclude each other"),
-        (["--vary", "seed=1,2", "--workers", "0"], "--workers"),
+        (
+            ["--vary", "workload.accounts=100,200", "--dask", "scheduler:8786"],
+            "expected a scheduler address",
+        ),
+        (
+            ["--vary", "workload.accounts=100,200", "--patterns", "hybird"],
+            "unknown pattern 'hybird'",
+        ),
+        (
+            ["--vary", "workload.accounts=100,200", "--orders", "5", "--duration", "1h"],
+            "exclude each other",
+        ),
+        (["--vary", "workload.accounts=100,200", "--workers", "0"], "--workers"),
     ],
 )
 def test_other_bad_flags_exit_2(args: list[str], says: str) -> None:
@@ -241,3 +253,41 @@ def test_dask_reports_a_task_that_fails() -> None:
 
 def _raises(task: Task) -> dict[str, Any]:
     raise ValueError(f"refused {task.seed}")
+
+
+def test_a_run_is_labelled_by_the_sweep_that_asks_for_it(tmp_path: Path) -> None:
+    tasks = _grid()[:1]
+    entry = {**run_task(tasks[0]), "point": {"an.earlier.flag": "x"}}
+    document = assemble(
+        tasks,
+        {tasks[0].id: entry},
+        {},
+        [parse_vary("systems.provisioning.outages.0.start=5m,15m")],
+        "s",
+    )
+    assert document["runs"][0]["point"] == {"systems.provisioning.outages.0.start": "5m"}
+
+
+def test_a_torn_ledger_line_is_cut_and_the_next_result_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "l.jsonl"
+    path.write_text('{"id": "a", "n": 1}\n{"id": "b", "n"', encoding="utf-8")
+    ledger = Ledger(path)
+    assert set(ledger.done) == {"a"}
+    ledger.add({"id": "c", "n": 3})
+    ledger.close()
+    assert set(Ledger(path).done) == {"a", "c"}
+
+
+def test_a_scheduler_without_workers_fails_with_advice(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import LocalCluster
+
+    import sim.sweep_pool
+
+    monkeypatch.setattr(sim.sweep_pool, "WORKERS_TIMEOUT", 1.0)
+    with (
+        LocalCluster(
+            n_workers=0, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        pytest.raises(PoolError, match="has no workers after 1 s"),
+    ):
+        run_dask(_grid()[:1], cluster.scheduler_address, lambda *args: None)
