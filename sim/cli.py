@@ -72,6 +72,11 @@ NoReconciliationOpt = Annotated[
 ]
 
 
+def _seeds_option(help_text: str) -> Any:
+    """The ``--seeds N`` option (1 to 500), with its command's help."""
+    return typer.Option("--seeds", min=1, max=500, help=help_text)
+
+
 def fail(message: str) -> NoReturn:
     """Print ``error: message`` on stderr and exit with code 2."""
     # The message quotes what the user typed: escaped, so "[x]" is not read as markup.
@@ -290,12 +295,9 @@ def run(
     ] = None,
     seeds: Annotated[
         int,
-        typer.Option(
-            "--seeds",
-            min=1,
-            max=500,
-            help="Run on this many seeds (derived from the scenario's) and report each "
-            "metric's mean, standard deviation and 95% confidence interval.",
+        _seeds_option(
+            "Run on this many seeds (derived from the scenario's) and report each "
+            "metric's mean, standard deviation and 95% confidence interval."
         ),
     ] = 1,
     otlp: Annotated[
@@ -355,12 +357,9 @@ def compare(
     no_ownership: NoOwnershipOpt = False,
     seeds: Annotated[
         int,
-        typer.Option(
-            "--seeds",
-            min=1,
-            max=500,
-            help="Run each pattern on this many seeds (derived from the scenario's) and "
-            "say which differences exceed the seed-to-seed noise (paired t-test, 5%).",
+        _seeds_option(
+            "Run each pattern on this many seeds (derived from the scenario's) and "
+            "say which differences exceed the seed-to-seed noise (paired t-test, 5%)."
         ),
     ] = 1,
 ) -> None:

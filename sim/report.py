@@ -236,22 +236,36 @@ def events_table(results: Sequence[Mapping[str, Any]]) -> Table | None:
 
 def systems_table(results: Sequence[Mapping[str, Any]]) -> Table:
     """Per-system calls / errors / retries / rate-limited / breaker opens per run."""
-    table = Table(
-        title="calls / errors / retries / rate-limited / breaker opens",
-        title_justify="left",
+
+    def cell(s: Mapping[str, Any]) -> str:
+        return (
+            f"{s['calls']:,} / {s['errors']:,} / {s['retries']:,} / "
+            f"{s['rate_limited']:,} / {s['breaker_opens']:,}"
+        )
+
+    return _per_system(
+        "calls / errors / retries / rate-limited / breaker opens",
+        results,
+        "systems",
+        list(results[0]["metrics"]["systems"]),
+        cell,
     )
+
+
+def _per_system(
+    title: str,
+    results: Sequence[Mapping[str, Any]],
+    key: str,
+    systems: Sequence[str],
+    cell: Callable[[Mapping[str, Any]], str],
+) -> Table:
+    """A row per system, a column per run, each cell ``cell`` of ``metrics[key][system]``."""
+    table = Table(title=title, title_justify="left")
     table.add_column("system")
     for result in results:
         table.add_column(result["pattern"], justify="right")
-    for system in results[0]["metrics"]["systems"]:
-        cells = []
-        for result in results:
-            s = result["metrics"]["systems"][system]
-            cells.append(
-                f"{s['calls']:,} / {s['errors']:,} / {s['retries']:,} / "
-                f"{s['rate_limited']:,} / {s['breaker_opens']:,}"
-            )
-        table.add_row(system, *cells)
+    for system in systems:
+        table.add_row(system, *(cell(r["metrics"][key][system]) for r in results))
     return table
 
 
@@ -301,20 +315,16 @@ def queueing_table(results: Sequence[Mapping[str, Any]]) -> Table:
                 " ".join(_seconds(latency[k]) for k in ("p50", "p95", "p99")),
             )
         return table
-    table = Table(title="queueing: utilisation / slot wait p95 / latency p95", title_justify="left")
-    table.add_column("system")
-    for result in results:
-        table.add_column(result["pattern"], justify="right")
-    for name in systems:
-        cells = []
-        for result in results:
-            q = result["metrics"]["queueing"][name]
-            cells.append(
-                f"{_percent(q['utilisation'])} / {_seconds(q['slot_wait_s']['p95'])} / "
-                f"{_seconds(q['latency_s']['p95'])}"
-            )
-        table.add_row(name, *cells)
-    return table
+
+    def cell(q: Mapping[str, Any]) -> str:
+        return (
+            f"{_percent(q['utilisation'])} / {_seconds(q['slot_wait_s']['p95'])} / "
+            f"{_seconds(q['latency_s']['p95'])}"
+        )
+
+    return _per_system(
+        "queueing: utilisation / slot wait p95 / latency p95", results, "queueing", systems, cell
+    )
 
 
 def interval_text(figure: Mapping[str, Any] | None) -> str:
