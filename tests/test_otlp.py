@@ -261,3 +261,30 @@ def test_a_server_that_is_no_collector_is_refused(tmp_path: Path) -> None:
         server.shutdown()
         server.server_close()
     assert done.returncode == 2 and "answered HTTP 501" in done.stderr
+
+
+def test_spans_the_collector_refuses_are_counted_and_exit_1(tmp_path: Path) -> None:
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(400)  # an OTLP endpoint that takes nothing
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            """Quiet."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "run.json"
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        args = ["run", str(SCENARIO), "--orders", "10", "--otlp", url, "--json", str(out)]
+        done = subprocess.run(
+            [*COMMAND, *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == 1, done.stderr
+    assert "the collector refused" in done.stderr and "(they are lost)" in done.stderr
+    assert json.loads(out.read_text())["metrics"]["deals"] == 10  # the results are kept
