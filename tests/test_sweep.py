@@ -155,13 +155,14 @@ def test_one_two_workers_and_a_dask_cluster_write_the_same_bytes(tmp_path: Path)
 def test_an_interrupted_sweep_keeps_its_runs_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "sweep.json"
     ledger = out.with_name(out.name + ".runs.jsonl")
-    args = [*SMALL, "--workers", "1", "--json", str(out)]
+    # runs of 100 deals (a third of a second each): Ctrl-C lands well inside the sweep
+    args = [*SMALL[:-1], "100", "--workers", "1", "--json", str(out)]
     process = subprocess.Popen(
         [*COMMAND, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        if ledger.exists() and ledger.read_text().count("\n") >= 2:
+        if ledger.exists() and ledger.read_text().count("\n") >= 1:
             break
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
@@ -169,12 +170,12 @@ def test_an_interrupted_sweep_keeps_its_runs_and_resumes(tmp_path: Path) -> None
     assert process.returncode == 130, stderr
     assert "run the same command again" in stderr and "Traceback" not in stderr
     kept = ledger.read_text().count("\n")
-    assert 2 <= kept < 8
+    assert 1 <= kept < 8
     again = cli(*args)
     assert again.returncode == 0, again.stderr
     assert f"({kept} already in" in again.stderr
     fresh = tmp_path / "fresh.json"
-    assert cli(*SMALL, "--workers", "1", "--json", str(fresh)).returncode == 0
+    assert cli(*args[:-1], str(fresh)).returncode == 0
     assert out.read_bytes() == fresh.read_bytes()
 
 
