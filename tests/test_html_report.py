@@ -40,6 +40,18 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "run": ["run", scenario, "--orders", "120"],
         "compare": ["compare", scenario, "--patterns", "sync_chain,hybrid", *SEEDED],
         "drill": ["drill", "run", "drills/billing_schema_drift.yaml"],
+        "sweep": [
+            "sweep",
+            "scenarios/provisioning_outage.yaml",
+            "--vary",
+            "systems.provisioning.outages.0.start=5m,15m,25m",
+            "--patterns",
+            "sync_chain,hybrid",
+            "--seeds",
+            "2",
+            "--orders",
+            "60",
+        ],
     }
     found = {}
     for kind, args in made.items():
@@ -50,13 +62,15 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return found
 
 
-@pytest.mark.parametrize("kind", ["run", "compare", "drill"])
+@pytest.mark.parametrize("kind", ["run", "compare", "drill", "sweep"])
 def test_the_page_is_self_contained(pages: dict[str, Path], kind: str) -> None:
     html = pages[kind].read_text()
     assert "<script" not in html and "http://" not in html and "https://" not in html
     assert html.count("<svg") >= 5 and "<polyline" in html
     if kind == "compare":  # with --seeds: what exceeds the seed-to-seed noise
         assert "Across 3 seeds" in html and "Differences larger than the seed-to-seed" in html
+    if kind == "sweep":  # a line per pattern with its 95% band, per headline metric
+        assert html.count("<polygon") >= 16 and "against systems.provisioning" in html
     if kind == "drill":
         assert "Steady-state hypothesis" in html and "fill-opacity" in html  # fault window
         assert "stroke-dasharray" in html  # the actions marked
@@ -109,7 +123,7 @@ def colours(png: bytes) -> set[tuple[int, int, int]]:
 
 
 @pytest.mark.skipif(BROWSER is None, reason=NO_BROWSER)
-@pytest.mark.parametrize("kind", ["run", "compare", "drill"])
+@pytest.mark.parametrize("kind", ["run", "compare", "drill", "sweep"])
 def test_the_page_renders_in_headless_chromium_with_its_plots(
     pages: dict[str, Path], kind: str, tmp_path: Path
 ) -> None:
