@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-deep lint typecheck bench pacts clean
+.PHONY: demo test test-deep lint typecheck bench bench-long pacts clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=/path/to/python3.11 ...'" >&2; exit 2; }
@@ -46,6 +46,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/over_http.py
 	$(BIN)/python benchmarks/drills.py
 	$(BIN)/python benchmarks/sweep.py
+
+# The month-long run (about 1 million deals; several minutes and a few GB).
+bench-long: $(STAMP)
+	$(BIN)/python benchmarks/long_run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -68,3 +68,9 @@ def test_sweep_benchmark_prints_its_figures() -> None:
     printed = run("benchmarks/sweep.py", "--orders", "30", "--seeds", "2", "--no-dask")
     assert "runs/s" in printed and "2 local workers" in printed and "target >= 1.8x:" in printed
     assert "every pool's results byte-identical: yes" in printed
+
+
+def test_long_run_benchmark_prints_its_figures() -> None:
+    printed = run("benchmarks/long_run.py", "--days", "0.05", "--rate", "300")
+    for figure in ("deals/s", "B per deal", "the vendors' records are", "peak < 1 GiB:"):
+        assert figure in printed
