@@ -158,7 +158,13 @@ def test_an_interrupted_sweep_keeps_its_runs_and_resumes(tmp_path: Path) -> None
     # runs of 100 deals (a third of a second each): Ctrl-C lands well inside the sweep
     args = [*SMALL[:-1], "100", "--workers", "1", "--json", str(out)]
     process = subprocess.Popen(
-        [*COMMAND, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*COMMAND, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a test worker may ignore SIGINT, and a child inherits that: give it Ctrl-C back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
