@@ -38,19 +38,18 @@ def _figure(sample: Sample, calls: int) -> dict[str, float | None]:
     return {"mean": mean, **sample.quantiles(zeros)}
 
 
-def queueing(line: Line, cap: int | None, elapsed: float) -> dict[str, Any]:
+def queueing(line: Line, elapsed: float) -> dict[str, Any]:
     """The queueing figures of one system's line after ``elapsed`` seconds.
 
     Args:
         line: The orchestrator's line to the system.
-        cap: The bulkhead's slots (None: no bulkhead).
         elapsed: The run's simulated length.
     """
     calls = line.calls
     work = line.latencies.total()
-    limit = line.faults.limit or None
-    slots = cap if line.bulkhead is not None else limit
-    busy = line.held if line.bulkhead is not None else work
+    bulkhead = line.bulkhead
+    slots = bulkhead.capacity if bulkhead is not None else line.faults.limit or None
+    busy = line.held if bulkhead is not None else work
     return {
         "offered_per_s": round(calls / elapsed, 6) if elapsed else None,
         "slots": slots,

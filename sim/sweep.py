@@ -21,7 +21,7 @@ import functools
 import hashlib
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from sim.replications import METRICS, derive_seeds, summarise
+from sim.scenario import Scenario
 from sim.validation import ScenarioError, read_yaml, validate
 
 __all__ = ["Ledger", "SweepError", "Task", "Vary", "assemble", "parse_vary", "plan", "run_task"]
@@ -153,7 +154,7 @@ class Task:
     orders: int | None
     code: str = ""
 
-    @property
+    @functools.cached_property
     def id(self) -> str:
         """A digest of everything that decides the result (the simulator's code too):
         equal ids, equal results."""
@@ -195,7 +196,7 @@ def plan(
         SweepError: A path or a value the scenario cannot take (names the flag).
     """
     data, lines = read_yaml(source)
-    scenario = validate(_model(), data, source, lines)
+    scenario = validate(Scenario, data, source, lines)
     patterns = patterns or [scenario.pattern]
     for pattern in patterns:
         missing = scenario.missing_systems(pattern)
@@ -214,7 +215,7 @@ def plan(
         point = tuple((v.flag, v.labels[n]) for v, n in zip(varies, combination, strict=True))
         shown = ", ".join(f"{flag}={label}" for flag, label in point)
         try:
-            at_point = validate(_model(), document, source, lines)
+            at_point = validate(Scenario, document, source, lines)
         except ScenarioError as exc:
             problems = str(exc).split("\nfix the file")[0]
             raise SweepError(
@@ -238,15 +239,8 @@ def plan(
     return scenario, tasks
 
 
-def _model() -> Any:
-    from sim.scenario import Scenario
-
-    return Scenario
-
-
 def run_task(task: Task) -> dict[str, Any]:
     """Run one task and return its line of the ledger (a pure function of the task)."""
-    from sim.scenario import Scenario
     from sim.world import World
 
     scenario = Scenario.model_validate(task.document)
@@ -305,15 +299,6 @@ class Ledger:
         self._out.close()
 
 
-def _groups(tasks: Iterable[Task]) -> Iterator[tuple[tuple[tuple[str, str], ...], str]]:
-    seen: set[tuple[tuple[tuple[str, str], ...], str]] = set()
-    for task in tasks:
-        key = (task.point, task.pattern)
-        if key not in seen:
-            seen.add(key)
-            yield key
-
-
 def assemble(
     tasks: Sequence[Task],
     done: Mapping[str, dict[str, Any]],
@@ -326,16 +311,20 @@ def assemble(
     # a run's point is the current sweep's name for it (an earlier sweep in the same
     # ledger may have reached the same scenario by another flag)
     runs = [{**done[t.id], "point": dict(t.point)} for t in tasks if t.id in done]
-    summary = []
-    for point, pattern in _groups(tasks):
-        metrics = [
-            done[t.id]["metrics"]
-            for t in tasks
-            if t.point == point and t.pattern == pattern and t.id in done
-        ]
-        summary.append(
-            {"point": dict(point), "pattern": pattern, "runs": len(metrics), **_summary(metrics)}
-        )
+    groups: dict[tuple[tuple[tuple[str, str], ...], str], list[Mapping[str, Any]]] = {}
+    for t in tasks:  # in grid order: a group's place is where its first task is
+        found = groups.setdefault((t.point, t.pattern), [])
+        if t.id in done:
+            found.append(done[t.id]["metrics"])
+    summary = [
+        {
+            "point": dict(point),
+            "pattern": pattern,
+            "runs": len(metrics),
+            "figures": summarise(metrics),
+        }
+        for (point, pattern), metrics in groups.items()
+    ]
     first = tasks[0]
     return {
         "sweep": {
@@ -357,10 +346,6 @@ def assemble(
         ],
         "runs": runs,
     }
-
-
-def _summary(metrics: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {"figures": summarise(metrics)} if metrics else {"figures": {}}
 
 
 SHOWN: tuple[str, ...] = (

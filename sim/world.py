@@ -273,7 +273,7 @@ class World:
         """Where ``system``'s webhooks go: its sender's channel on the broker."""
         topic = webhook_topic(system)
         broker, trace = self.broker, self.trace
-        blind = self.scenario.knobs(system).drops_correlation
+        blind = self.lines[system].blind
         uncorrelated = self.runtime.uncorrelated
         sent = 0
 
@@ -574,10 +574,7 @@ class World:
             }
             for name, line in self.lines.items()
         }
-        metrics["queueing"] = {
-            name: queueing(line, self.policy.max_in_flight.get(name), now)
-            for name, line in self.lines.items()
-        }
+        metrics["queueing"] = {name: queueing(line, now) for name, line in self.lines.items()}
         metrics["broker"] = self._broker_metrics()
         metrics["receivers"] = self._receiver_metrics()
         metrics["signatures_refused"] = sum(
