@@ -84,6 +84,11 @@ def traces_url(endpoint: str) -> str:
     return url
 
 
+def _ns(seconds: float) -> int:
+    """Simulated seconds as Unix nanoseconds."""
+    return EPOCH_NS + round(seconds * 1e9)
+
+
 def _id(bits: int, *parts: str) -> int:
     digest = hashlib.blake2b("\x1f".join(parts).encode(), digest_size=bits // 8).digest()
     return int.from_bytes(digest, "big") or 1  # an id of 0 is invalid
@@ -142,7 +147,7 @@ class Spans:
         return self.tracer.start_span(  # type: ignore[return-value]
             name,
             context=context,
-            start_time=EPOCH_NS + round(start * 1e9),
+            start_time=_ns(start),
             attributes=attributes,
         )
 
@@ -160,51 +165,43 @@ class Spans:
         trace_of = correlation or workflow
         ended = sent + latency
         self.latest = max(self.latest, sent)
+        tagged: dict[str, Any] = {"lifecycle.workflow": workflow}
+        if correlation is not None:
+            tagged["correlation.id"] = correlation
         found = self._workflows.get(workflow)
         if found is None:
-            attributes: dict[str, Any] = {"lifecycle.workflow": workflow}
-            if correlation is not None:
-                attributes["correlation.id"] = correlation
             started = str(sent)
-            span = self._start(
-                workflow, trace_of, _id(64, workflow, started), sent, None, attributes
-            )
+            span = self._start(workflow, trace_of, _id(64, workflow, started), sent, None, tagged)
             found = self._workflows[workflow] = [span, ended, 0, started]
         found[1] = max(found[1], ended)
         step_key = f"{call.system} {call.operation}"
         step = self._steps.get(workflow)
         if step is None or call.attempt == 1 or step[2] != step_key:
             if step is not None:
-                step[0].end(end_time=EPOCH_NS + round(step[1] * 1e9))
+                step[0].end(end_time=_ns(step[1]))
             found[2] += 1
-            attributes = {
-                "lifecycle.workflow": workflow,
-                "lifecycle.system": call.system,
-                "lifecycle.operation": call.operation,
-            }
-            if correlation is not None:
-                attributes["correlation.id"] = correlation
+            tagged.update({"lifecycle.system": call.system, "lifecycle.operation": call.operation})
             span = self._start(
                 step_key,
                 trace_of,
                 _id(64, workflow, found[3], str(found[2])),
                 sent,
                 found[0],
-                attributes,
+                dict(tagged),
             )
             step = self._steps[workflow] = [span, ended, step_key]
         step[1] = max(step[1], ended)
         said = outcome(status)
         attributes = {
-            "lifecycle.workflow": workflow,
+            **tagged,
             "lifecycle.system": call.system,
             "lifecycle.operation": call.operation,
             "lifecycle.attempt": call.attempt,
             "lifecycle.outcome": said,
             "http.response.status_code": status,
         }
-        if correlation is not None and not blind:
-            attributes["correlation.id"] = correlation
+        if blind:  # the vendor's side of the call cannot be joined to the deal
+            attributes.pop("correlation.id", None)
         if call.key is not None:
             attributes["lifecycle.idempotency_key"] = call.key
         span = self._start(
@@ -217,7 +214,7 @@ class Spans:
         )
         if said != "ok":
             span.set_status(Status(StatusCode.ERROR, said))
-        span.end(end_time=EPOCH_NS + round(ended * 1e9))
+        span.end(end_time=_ns(ended))
 
     def event(
         self,
@@ -257,7 +254,7 @@ class Spans:
             None,
             attributes,
         )
-        span.end(end_time=EPOCH_NS + round(now * 1e9))
+        span.end(end_time=_ns(now))
 
     def flush(self) -> None:
         """Between steps of a run: close the spans of workflows idle for ``IDLE``, so
@@ -269,9 +266,9 @@ class Spans:
     def _end(self, workflow: str) -> None:
         step = self._steps.pop(workflow, None)
         if step is not None:
-            step[0].end(end_time=EPOCH_NS + round(step[1] * 1e9))
+            step[0].end(end_time=_ns(step[1]))
         found = self._workflows.pop(workflow)
-        found[0].end(end_time=EPOCH_NS + round(found[1] * 1e9))
+        found[0].end(end_time=_ns(found[1]))
 
     def close(self) -> tuple[int, int]:
         """End every open span and send the rest; ``(spans sent, spans refused)``."""
