@@ -85,6 +85,8 @@ class Faults:
         self.dice: Draws = streams.draws(f"{name}.faults", _uniform)
         self.error_rate = knobs.error_rate
         self.lost_rate = knobs.error_rate + knobs.timeout_rate
+        self.injected: dict[int, tuple[float, float]] = {}
+        """A drill's injections now on: number -> (error rate, lost rate) they add."""
         self.limit = knobs.concurrency or 0
         self.outages = [(o.start, o.end, o.mode, o.error_rate) for o in knobs.outages]
         self.writes = frozenset(vendor.writes)
@@ -155,6 +157,14 @@ class Faults:
             if field is not None:  # a list operation works record by record
                 latency *= 1.0 + len(params[field]) * BULK_SHARE
         return status, body, None, latency, lost
+
+    def reweather(self) -> None:
+        """Set the error and lost rates from the knobs plus the injections now on (none
+        on: exactly the knobs' rates again)."""
+        knobs = self.knobs
+        errors = knobs.error_rate + sum(e for e, _ in self.injected.values())
+        lost = knobs.error_rate + knobs.timeout_rate + sum(x for _, x in self.injected.values())
+        self.error_rate, self.lost_rate = min(errors, 1.0), min(lost, 1.0)
 
     def done(self, _event: object = None) -> None:
         """The vendor finished working on one call (also usable as an event callback)."""

@@ -117,13 +117,14 @@ def _switch(world: World, injection: Injection, number: int) -> Turn:
         rate = injection.rate or 0.0
 
         def failing() -> Callable[[], None]:
-            saved = (faults.error_rate, faults.lost_rate)
-            errors = faults.error_rate + (rate if kind == "errors" else 0.0)
-            faults.error_rate = min(errors, 1.0)
-            faults.lost_rate = min(saved[1] + rate, 1.0)
+            # each injection adds its own share and takes only that back, so two that
+            # overlap on one system (errors and lost responses) end as they began
+            faults.injected[number] = (rate if kind == "errors" else 0.0, rate)
+            faults.reweather()
 
             def heal() -> None:
-                faults.error_rate, faults.lost_rate = saved
+                faults.injected.pop(number, None)
+                faults.reweather()
 
             return heal
 
@@ -145,16 +146,17 @@ def _switch(world: World, injection: Injection, number: int) -> Turn:
 
 
 def _rechannel(groups: list[Any], **changes: Any) -> Turn:
-    """The webhook groups' channel changed while the fault lasts (read per publish)."""
+    """The webhook groups' channel changed while the fault lasts (read per publish);
+    when it ends, only the fields it changed go back (another fault may hold others)."""
 
     def changed() -> Callable[[], None]:
-        saved = [group.channel for group in groups]
+        saved = [{name: getattr(group.channel, name) for name in changes} for group in groups]
         for group in groups:
             group.channel = replace(group.channel, **changes)
 
         def back() -> None:
-            for group, channel in zip(groups, saved, strict=True):
-                group.channel = channel
+            for group, fields in zip(groups, saved, strict=True):
+                group.channel = replace(group.channel, **fields)
 
         return back
 

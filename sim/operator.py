@@ -144,11 +144,10 @@ def _standby(world: World, action: Action) -> str:
     active.clear()  # in place: each fault's own process sees it ended
     for off in ended:
         off()
+    # outage windows open now end here (those that start later still strike)
     cut = sum(1 for start, end, *_ in faults.outages if start <= now < end)
     faults.outages = [
-        (start, min(end, now), mode, rate) for start, end, mode, rate in faults.outages
+        (start, min(end, now) if start <= now else end, mode, rate)
+        for start, end, mode, rate in faults.outages
     ]
-    knobs = world.scenario.knobs(system)
-    faults.error_rate = knobs.error_rate
-    faults.lost_rate = knobs.error_rate + knobs.timeout_rate
     return f"{system} switched to its standby ({max(len(ended), cut)} fault(s) ended)"

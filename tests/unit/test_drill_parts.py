@@ -201,3 +201,27 @@ def test_the_score_is_the_share_of_the_answer_keys_gain_a_run_achieves() -> None
     # broken at the end is never "recovered", whatever came before
     assert debrief(drill, baseline, baseline, key)["time_to_recover_s"] is None
     assert debrief(drill, baseline, baseline, key)["score"] == 0
+
+
+def test_faults_that_overlap_on_one_system_each_take_back_only_their_own() -> None:
+    w = world()
+    faults = w.lines["erp"].faults
+    before = (faults.error_rate, faults.lost_rate)
+    inject(
+        w,
+        [
+            injection(kind="errors", system="erp", rate=0.2),  # 60 s to 120 s
+            Injection.model_validate(
+                {"at": 90, "for": 60, "kind": "lost_responses", "system": "erp", "rate": 0.1}
+            ),
+        ],
+        lambda t, text: None,
+    )
+    w.env.run(until=100)
+    assert faults.error_rate == pytest.approx(before[0] + 0.2)
+    assert faults.lost_rate == pytest.approx(before[1] + 0.3)
+    w.env.run(until=130)  # the errors ended first: the lost responses are still on
+    assert faults.error_rate == before[0]
+    assert faults.lost_rate == pytest.approx(before[1] + 0.1)
+    w.env.run(until=200)
+    assert (faults.error_rate, faults.lost_rate) == before
