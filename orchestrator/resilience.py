@@ -190,8 +190,12 @@ class Breaker:
         """Record a failure that speaks of the system's health (5xx, timeout)."""
         self.failures += 1
         if self.state == "half_open" or self.failures >= self.policy.failure_threshold:
-            if self.state != "open":
-                self.opens += 1
-            self.state = "open"
-            self.opened_at = now
-            self._trial = False
+            self.trip(now)
+
+    def trip(self, now: float) -> None:
+        """Open the circuit at ``now`` for its cool-down (a trial call then decides)."""
+        if self.state != "open":
+            self.opens += 1
+        self.state = "open"
+        self.opened_at = now
+        self._trial = False

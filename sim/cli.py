@@ -180,6 +180,7 @@ def _simulate(
     orders: int | None,
     events: Path | None = None,
     spans: EventLog | None = None,
+    series: bool = True,
 ) -> dict[str, Any]:
     from sim.journal import Journal, Logs
     from sim.series import record
@@ -192,12 +193,13 @@ def _simulate(
             logs.append(spans)
         journal = logs[0] if len(logs) == 1 else Logs(*logs) if logs else None
         world = World(scenario, seed, pattern, journal=journal)
-        series = record(world)
+        sampled = record(world) if series else None
         with _progress(f"{scenario.name} / {pattern}") as progress:
             world.run(duration, orders, progress)
         if journal is not None:
             journal.flush()
-    return {**world.result(), "series": series.as_json()}
+    result = world.result()
+    return {**result, "series": sampled.as_json()} if sampled is not None else result
 
 
 @contextmanager
@@ -398,7 +400,8 @@ def _replicate(
     interrupted = False
     for name in names:
         for n, each in enumerate(derived):
-            result = _simulate(loaded, each, name, seconds, orders)
+            # only the first seed's run is kept whole, so only it records the series
+            result = _simulate(loaded, each, name, seconds, orders, series=n == 0)
             if result["interrupted"]:  # Ctrl-C: half a run is no replication
                 interrupted = True
                 break

@@ -149,7 +149,6 @@ def debrief(drill: Drill, run: DrillRun, baseline: DrillRun, key: DrillRun) -> d
             if broken and phase != "before":
                 alerts.append(Moment(broken[0], "alert", f"{check.label()} broken"))
                 first_alert = broken[0] if first_alert is None else min(first_alert, broken[0])
-            if broken and phase != "before":
                 broken_until = max(broken_until, broken[-1])
         verdicts.append(verdict)
     ever_broken = first_alert is not None

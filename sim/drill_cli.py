@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from sim.cli import JsonOpt, SeedOpt, _check_json_path, _duration, _write_json, err, fail, out
+from sim.report import duration_text
 
 __all__ = ["DRILLS", "drill_app"]
 
@@ -172,8 +173,8 @@ def show(report: dict[str, Any], briefing: str) -> None:
     out.print(table)
     detect, recover = report["time_to_detect_s"], report["time_to_recover_s"]
     out.print(
-        f"time to detect: {'never broken' if detect is None else _span(detect)}; "
-        f"time to recover: {'-' if recover is None else _span(recover)}",
+        f"time to detect: {'never broken' if detect is None else duration_text(detect)}; "
+        f"time to recover: {'-' if recover is None else duration_text(recover)}",
         highlight=False,
     )
     hurt = report["hurt"]
@@ -205,9 +206,3 @@ def show(report: dict[str, Any], briefing: str) -> None:
     if report["lesson"]:
         out.print("[bold]lesson[/]")
         out.print(report["lesson"].strip(), highlight=False, markup=False)
-
-
-def _span(seconds: float) -> str:
-    from sim.report import duration_text
-
-    return str(duration_text(seconds))

@@ -17,7 +17,7 @@ from typing import Any
 
 from sim.debrief import clock as _clock
 from sim.replications import METRICS, value
-from sim.report import duration_text
+from sim.report import duration_text, interval_text
 
 __all__ = ["build"]
 
@@ -217,11 +217,7 @@ def _replications(found: dict[str, Any], names: list[str]) -> str:
         cells = []
         for name in names:
             figure = found["summary"].get(name, {}).get(path)
-            cells.append(
-                "-"
-                if figure is None
-                else f"{figure['mean']:.4g} [{figure['ci95'][0]:.4g}, {figure['ci95'][1]:.4g}]"
-            )
+            cells.append(interval_text(figure))
         rows.append([label, *cells])
     parts = [
         f"<h2>Across {seeds} seeds</h2>",
@@ -255,7 +251,7 @@ def _drill(report: dict[str, Any]) -> str:
         f'<p class="muted">{escape(report.get("file", ""))}, seed {report.get("seed")}, '
         f"{escape(report.get('mode', ''))}</p>",
         f"<p><b>score {report['score'] if report['score'] is not None else '-'}</b> of 100; "
-        f"time to detect {_span(detect)}, time to recover {_span(recover)}</p>",
+        f"time to detect {duration_text(detect)}, time to recover {duration_text(recover)}</p>",
         "<h2>Timeline</h2>",
         _table(
             ["time", "what", ""],
@@ -423,7 +419,3 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
-
-
-def _span(seconds: float | None) -> str:
-    return "-" if seconds is None else str(duration_text(seconds))

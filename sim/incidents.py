@@ -20,7 +20,6 @@ import simpy
 from orchestrator.events import webhook_topic
 from sim.drill import Injection
 from sim.faults import latency_sampler
-from sim.rng import Draws
 from sim.world import World
 
 __all__ = ["inject"]
@@ -106,7 +105,7 @@ def _switch(world: World, injection: Injection, number: int) -> Turn:
             return base(gen, n) * factor
 
         # its own stream: the rest of the run draws what it would have drawn
-        spiked = Draws(world.streams.get(f"{system}.latency.injection{number}"), slower)
+        spiked = world.streams.draws(f"{system}.latency.injection{number}", slower)
 
         def slow() -> Callable[[], None]:
             saved, faults.latency = faults.latency, spiked

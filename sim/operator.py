@@ -107,9 +107,8 @@ def _breaker(world: World, action: Action) -> str:
         raise Refused("the policy has no circuit breaker (policy.breaker is null)")
     if action.do == "open_breaker":
         # tripped by hand: open for its cool-down from now, then a trial call decides
-        if breaker.state != "open":
-            breaker.opens += 1
-        breaker.state, breaker.opened_at, breaker.failures = "open", world.env.now, 0
+        breaker.trip(world.env.now)
+        breaker.failures = 0
         return f"{system} breaker tripped open for {breaker.policy.cool_down:g}s"
     breaker.success()
     return f"{system} breaker closed"
