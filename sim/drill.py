@@ -18,9 +18,8 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, model_validator
 
 from sim.knobs import Duration, Rate, Strict
-from sim.scenario import VENDORS, Scenario, load
+from sim.scenario import SYSTEMS, VENDORS, Scenario, load
 from sim.validation import ScenarioError, read_yaml, validate
-from sim.vendors import REGISTRY
 
 __all__ = [
     "ACTIONS",
@@ -34,7 +33,12 @@ __all__ = [
     "load_drill",
 ]
 
-SYSTEMS = tuple(entry.name for entry in REGISTRY)
+
+def _known(system: str | None) -> None:
+    """Refuse a system no scenario can have."""
+    if system is not None and system not in SYSTEMS:
+        raise ValueError(f"unknown system {system!r}; expected one of {SYSTEMS}")
+
 
 METRICS = {
     "in_flight": "deals closed and not ended yet",
@@ -124,8 +128,7 @@ class Check(Strict):
         if (self.metric in PER_SYSTEM) != (self.system is not None):
             needs = "needs" if self.metric in PER_SYSTEM else "takes no"
             raise ValueError(f"{self.metric} {needs} a system")
-        if self.system is not None and self.system not in SYSTEMS:
-            raise ValueError(f"unknown system {self.system!r}; expected one of {SYSTEMS}")
+        _known(self.system)
         return self
 
     def label(self) -> str:
@@ -192,8 +195,7 @@ class Injection(Strict):
             raise ValueError(f"a {self.kind} injection needs {', '.join(missing)}")
         if (self.kind == "surge") != (self.system is None):
             raise ValueError("a surge strikes the workload: no system; every other kind needs one")
-        if self.system is not None and self.system not in SYSTEMS:
-            raise ValueError(f"unknown system {self.system!r}; expected one of {SYSTEMS}")
+        _known(self.system)
         return self
 
     @property
@@ -267,8 +269,7 @@ class Action(Strict):
         missing = [f for f in needs.get(self.do, ()) if getattr(self, f) is None]
         if missing:
             raise ValueError(f"{self.do} needs {', '.join(missing)}")
-        if self.system is not None and self.system not in SYSTEMS:
-            raise ValueError(f"unknown system {self.system!r}; expected one of {SYSTEMS}")
+        _known(self.system)
         return self
 
     def label(self) -> str:
