@@ -26,8 +26,15 @@ __all__ = ["DrillRun", "Moment", "clock", "debrief", "hurt_of", "stories_of"]
 
 SETTLE = 86400.0
 """After the horizon, the world runs on this long at most to let every deal end."""
-HURT = ("compensated", "escalated", "failed", "abandoned", "revoked")
-"""Endings that hurt a customer (a business "no", ``rejected``, does not)."""
+HURT = {
+    "compensated": "orders_compensated",
+    "escalated": "orders_escalated",
+    "failed": "orders_failed",
+    "abandoned": "orders_abandoned",
+    "revoked": "commitments_revoked",
+}
+"""Endings that hurt a customer, and the metric that counts each (a business "no",
+``rejected``, does not)."""
 STORIES = 3
 """Deals told from the event log."""
 
@@ -56,13 +63,10 @@ def hurt_of(world: World, metrics: dict[str, Any]) -> dict[str, int]:
     and the records the audit found wrong (a duplicate subscription, a payment
     posted twice)."""
     recorder = world.recorder
-    counts = {ending: 0 for ending in HURT}
-    for workflow, ending in recorder.ended.items():
-        if ending in counts and workflow in recorder.closed_at:
-            counts[ending] += 1
+    counts = {ending: int(metrics[key]) for ending, key in HURT.items()}
     counts["late"] = len(recorder.cycle_time) - recorder.live_in_sla
-    counts["open"] = len(recorder.pending)
-    counts["dead_letters"] = len(world.broker.dlq)
+    counts["open"] = int(metrics["orders_in_flight"])
+    counts["dead_letters"] = int(metrics["dlq_depth"])
     # events a consumer group never settled: still open (paused, failing) or lost
     counts["events_unsettled"] = sum(len(g.open) + g.lost for g in world.broker.groups())
     counts["records_wrong"] = int(metrics["data_quality_exceptions"])
