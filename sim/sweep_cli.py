@@ -84,7 +84,7 @@ def sweep(
 ) -> None:
     """Vary scenario fields over a grid, times patterns and seeds, on a pool or a cluster."""
     from sim.scenario import ScenarioError
-    from sim.sweep import Ledger, SweepError, parse_vary, plan
+    from sim.sweep import Ledger, SweepError, assemble, parse_vary, plan
 
     if not vary:
         fail("--vary: give at least one, such as --vary systems.erp.concurrency=5,15,25")
@@ -148,7 +148,8 @@ def sweep(
         interrupted = True
     finally:
         ledger.close()
-    _finish(tasks, ledger.done, failed, varies, loaded.name, json_path, html, interrupted)
+    document = assemble(tasks, ledger.done, failed, varies, loaded.name)
+    _finish(document, json_path, html, interrupted)
 
 
 def _cores() -> int:
@@ -174,19 +175,9 @@ def _execute(tasks: list[Any], on_done: Any, workers: int, dask: str | None) -> 
 
 
 def _finish(
-    tasks: list[Any],
-    done: dict[str, dict[str, Any]],
-    failed: dict[str, str],
-    varies: list[Any],
-    name: str,
-    json_path: Path,
-    html: Path | None,
-    interrupted: bool,
+    document: dict[str, Any], json_path: Path, html: Path | None, interrupted: bool
 ) -> None:
     """Print the tables, write the document (and page), exit as the sweep ended."""
-    from sim.sweep import assemble
-
-    document = assemble(tasks, done, failed, varies, name)
     for table in sweep_tables(document):
         out.print(table)
     for failure in document["failed"]:
