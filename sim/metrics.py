@@ -8,7 +8,7 @@ pattern is measured the same way, by the business events it emits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +49,7 @@ class Books:
         ended: Workflow id -> how it ended.
         kinds: Kind -> how many were asked for.
         latency: Seconds from request to the intended ending, per run that got there.
+        filed: Endings of the runs of deals filed away (gone from ``ended``).
     """
 
     declaration: Declaration
@@ -56,6 +57,7 @@ class Books:
     ended: dict[str, str] = field(default_factory=dict)
     kinds: dict[str, int] = field(default_factory=dict)
     latency: Sample = field(default_factory=Sample)
+    filed: dict[str, int] = field(default_factory=dict)
 
     def request(self, workflow_id: str, deal_id: str, kind: str, now: float) -> None:
         """A run of kind ``kind`` was asked for at ``now``."""
@@ -75,6 +77,7 @@ class Books:
     def summary(self) -> dict[str, Any]:
         """How many were asked for, by kind and by ending, and the latency to done."""
         counts = dict.fromkeys(self.declaration.outcomes().values(), 0)
+        counts.update(self.filed)
         for ending in self.ended.values():
             counts[ending] += 1
         return {
@@ -96,6 +99,9 @@ class Recorder:
         closed_at: Deal id -> when it closed (kept for onboarding and SLA).
         pending: Deals not ended yet -> when their order was accepted (or None).
         ended: Deal id -> how it ended.
+        ended_at: Deal id -> when it ended.
+        filed: Deals filed away by the archive, by how they ended (their entries in
+            ``closed_at``, ``ended`` and ``ended_at`` are gone; see :meth:`file`).
         commitment_latency: Seconds from close to acceptance, per accepted deal.
         cycle_time: Seconds from close to live, per live deal.
         ended_uncommitted: Deals that ended without their order ever accepted.
@@ -113,6 +119,8 @@ class Recorder:
     closed_at: dict[str, float] = field(default_factory=dict)
     pending: dict[str, float | None] = field(default_factory=dict)
     ended: dict[str, str] = field(default_factory=dict)
+    ended_at: dict[str, float] = field(default_factory=dict)
+    filed: dict[str, int] = field(default_factory=dict)
     commitment_latency: Sample = field(default_factory=Sample)
     cycle_time: Sample = field(default_factory=Sample)
     live_in_sla: int = 0
@@ -130,6 +138,7 @@ class Recorder:
     left_for_people: set[tuple[str, str, str]] = field(default_factory=set)
     repaired_deals: set[str] = field(default_factory=set)
     detection_lag: Sample = field(default_factory=Sample)
+    resolved_filed: int = 0
 
     def __post_init__(self) -> None:
         self._outcomes = {
@@ -230,11 +239,34 @@ class Recorder:
         if pending.pop(key) is None:
             self.ended_uncommitted += 1
         self.ended[key] = ending
+        self.ended_at[key] = now
         if ending == "completed":
             cycle = payload.get(OCCURRED, now) - self.closed_at[key]
             self.cycle_time.append(cycle)
             if cycle <= self.sla_live:
                 self.live_in_sla += 1
+
+    def file(self, deals: Collection[str]) -> None:
+        """The archive filed these ended deals away: keep only the counts of how they
+        and their later workflows ended."""
+        filed = self.filed
+        for deal in deals:
+            del self.closed_at[deal]
+            del self.ended_at[deal]
+            ending = self.ended.pop(deal)
+            filed[ending] = filed.get(ending, 0) + 1
+        repaired = self.repaired_deals
+        for books in self.books.values():
+            ended, counts = books.ended, books.filed
+            for wf in [wf for wf in ended if deal_of(wf) in deals]:
+                ending = ended.pop(wf)
+                counts[ending] = counts.get(ending, 0) + 1
+                if ending == "escalated" and deal_of(wf) in repaired:
+                    self.resolved_filed += 1
+
+    def deals(self) -> int:
+        """How many deals closed, filed away or not."""
+        return len(self.closed_at) + sum(self.filed.values())
 
     def _reconciled(self, payload: Mapping[str, Any], now: float) -> None:
         self.reconciliations += 1
@@ -269,7 +301,7 @@ class Recorder:
         """Escalated workflows (amendments) whose books a reconciliation run then
         repaired."""
         repaired = self.repaired_deals
-        return sum(
+        return self.resolved_filed + sum(
             1
             for books in self.books.values()
             for wf, ending in books.ended.items()
@@ -283,6 +315,7 @@ class Recorder:
     def summary(self, now: float) -> dict[str, Any]:
         """Deal-level metrics as of simulated time ``now``."""
         counts = dict.fromkeys(ENDINGS.values(), 0)
+        counts.update(self.filed)
         for ending in self.ended.values():
             counts[ending] += 1
         closed_at = self.closed_at
@@ -309,7 +342,7 @@ class Recorder:
             len(self.commitment_latency) + timed_out + self.ended_uncommitted - counts["rejected"]
         )
         return {
-            "deals": len(closed_at),
+            "deals": self.deals(),
             "orders_completed": counts["completed"],
             "orders_compensated": counts["compensated"],
             "orders_escalated": counts["escalated"],

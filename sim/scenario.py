@@ -419,6 +419,20 @@ class Reconciliation(Strict):
         return int(hours) * 3600.0 + int(minutes) * 60.0
 
 
+class ArchiveKnobs(Strict):
+    """When the vendors file a settled deal's records away (``sim.archive``), so a
+    month-long run's memory stays flat: ``{after: 2d}``; ``archive: null`` keeps
+    every record to the end.
+
+    Attributes:
+        after: How long after a deal settled (ended, its clockwork done) its
+            records are filed away. Must exceed the broker's horizon, the longest a
+            copy of an event may still arrive.
+    """
+
+    after: Annotated[Duration, Field(gt=0)] = 2 * 86400.0
+
+
 class Patterns(Strict):
     """Settings of the patterns that take any."""
 
@@ -457,6 +471,7 @@ class Scenario(Strict):
         horizon: Simulated time a run covers (``--duration`` overrides).
         pattern: Default integration pattern (``--pattern`` overrides).
         reconciliation: A scheduled reconciliation job, or null for none.
+        archive: When settled deals' records are filed away, or null for never.
         ownership: Which system owns each customer master field.
     """
 
@@ -472,6 +487,7 @@ class Scenario(Strict):
     broker: Broker = Broker()
     patterns: Patterns = Patterns()
     reconciliation: Reconciliation | None = None
+    archive: ArchiveKnobs | None = ArchiveKnobs()
     ownership: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_OWNERS))
 
     @field_validator("ownership")
@@ -502,6 +518,19 @@ class Scenario(Strict):
             raise Misplaced(("systems", "oms"), problem)
         return self
 
+    @model_validator(mode="after")
+    def _archive_after_copies(self) -> Self:
+        horizon = self.broker.horizon()
+        written = "archive" in self.model_fields_set  # the default yields (archive_after)
+        if written and self.archive is not None and self.archive.after <= horizon:
+            raise Misplaced(
+                ("archive", "after"),
+                f"a copy of an event may arrive up to {horizon:.0f}s after it was "
+                f"published, but deals would be filed away {self.archive.after:.0f}s after "
+                "they settle; set archive.after above that, or archive: null",
+            )
+        return self
+
     def missing_systems(self, pattern: str) -> str | None:
         """What ``pattern`` (and the webhook receivers) need that the scenario lacks.
 
@@ -529,6 +558,15 @@ class Scenario(Strict):
                 "redelivery, or set policy.dedupe: false"
             )
         return None
+
+    def archive_after(self) -> float | None:
+        """Seconds after a deal settles that its records are filed away, or None
+        for never (``archive: null``, or the default 2 days being within the broker's
+        horizon; written out, so short a time is refused)."""
+        knobs = self.archive
+        if knobs is None or knobs.after <= self.broker.horizon():
+            return None
+        return knobs.after
 
     def webhook_senders(self) -> tuple[str, ...]:
         """The vendors that send webhooks in this scenario."""

@@ -29,6 +29,7 @@ from orchestrator.reconciliation import reconcile
 from orchestrator.workflows import deal_of
 from orchestrator.workflows.amendment import Amendment, accept_amendment, amend, post_accepted
 from orchestrator.workflows.quote_to_cash import workflow_id
+from sim.archive import Archive, onboarding_left, payment_lag
 from sim.audit import audit, mismatched_prices
 from sim.broker import Broker
 from sim.bulkhead import Bulkhead
@@ -246,6 +247,21 @@ class World:
         self.interrupted = False
         self.crashes: list[str] = []
         self.ticking = 0  # vendor clockwork still to go off (payments, resolutions)
+        self.following: set[str] = set()  # deals whose lifecycle diary is not over
+        after = scenario.archive_after()
+        self.archive = (
+            Archive(
+                self.vendors,
+                self.recorder,
+                after,
+                self._unsettled,
+                self.runtime.uncorrelated,
+                read_onboarding=self.support.outlet is None,
+            )
+            if after is not None
+            else None
+        )
+        """Files settled deals' records away as a long run goes on (``sim.archive``)."""
 
     def _vendor_args(self, system: str) -> dict[str, Any]:
         knobs = self.scenario.knobs(system)
@@ -305,6 +321,19 @@ class World:
 
         return announce
 
+    def _diary_over(self, deal_id: str) -> Callable[[simpy.Event], None]:
+        """What a deal's diary does as it ends: the deal may be filed away."""
+        following = self.following
+        return lambda _event: following.discard(deal_id)
+
+    def _unsettled(self) -> set[str]:
+        """The deals a workflow after the first order is running for, or whose
+        diary is not over: not to be filed away yet."""
+        found = set(self.following)
+        for books in self.recorder.books.values():
+            found.update(deal for deal, _, _ in books.running.values())
+        return found
+
     def _crashed(self, error: CallError, workflow_id: str | None) -> None:
         """A workflow gave up with an error no step handled (the broker stayed down
         past the publish budget): it goes to people, as an escalation."""
@@ -336,7 +365,9 @@ class World:
             record(deal.id, env.now)
             start(close(deal), workflow_id(deal.id))
             if self.diary is not None:
-                env.process(follow(env, self.diary, deal, self._amend, ended.get, going))
+                self.following.add(deal.id)
+                diary = env.process(follow(env, self.diary, deal, self._amend, ended.get, going))
+                diary.callbacks.append(self._diary_over(deal.id))
             if count == limit:
                 break
         self.arriving = False
@@ -503,7 +534,7 @@ class World:
                     self.fold()
                     gc.freeze()
                     if progress:
-                        progress(len(recorder.ended) / orders)
+                        progress((recorder.deals() - len(recorder.pending)) / orders)
         except KeyboardInterrupt:
             self.interrupted = True
 
@@ -518,6 +549,8 @@ class World:
             line.fold()
         for group in self.broker.groups():
             group.lags.fold()
+        if self.archive is not None:
+            self.archive.sweep(self.env.now)
 
     def result(self) -> dict[str, Any]:
         """Everything the run measured, as a JSON-ready dict."""
@@ -526,14 +559,12 @@ class World:
         metrics = recorder.summary(now)
         pending = recorder.pending
         ended = recorder.ended
-        closed_at = recorder.closed_at
-        onboarding = []
+        archive = self.archive
+        onboarding = list(archive.onboarding) if archive is not None else []
         for case in self.support.cases.values():
-            order = self.erp.orders.get(case.sales_order_id)
-            # The desk's work time is drawn when a case opens, so every open
-            # onboarding case has a known finish, even past the horizon.
-            if case.type == "onboarding" and case.status == "open" and order is not None:
-                onboarding.append(case.resolve_at - closed_at[order.external_id])
+            left = onboarding_left(case, self.erp, recorder.closed_at)
+            if left is not None:
+                onboarding.append(left)
         metrics["onboarding_duration_s"] = (
             recorder.onboarding.quantiles()  # ended when its webhook was applied
             if self.support.outlet is not None
@@ -595,10 +626,13 @@ class World:
     def _coverage(self) -> float | None:
         """Share of deals whose every call and event carried the correlation id."""
         closed = self.recorder.closed_at
-        if not closed:
+        deals = self.recorder.deals()
+        if not deals:
             return None
         blind = sum(1 for deal in self.runtime.uncorrelated if deal in closed)
-        return round(1 - blind / len(closed), 4)
+        if self.archive is not None:
+            blind += self.archive.blind_filed
+        return round(1 - blind / deals, 4)
 
     def _retiring(self) -> bool:
         knobs = self.scenario.workload.master_data
@@ -695,12 +729,11 @@ class World:
 
     def _payment_lags(self) -> list[float]:
         """Seconds from a payment collected in billing to its status applied in the ERP."""
-        lags = []
+        lags = list(self.archive.payment_lags) if self.archive is not None else []
         for order in self.erp.orders.values():
-            if order.receivable == "paid" and order.paid_at is not None:
-                applied = order.payment_applied_at
-                if applied is not None:
-                    lags.append(applied - order.paid_at)
+            lag = payment_lag(order)
+            if lag is not None:
+                lags.append(lag)
         return lags
 
 

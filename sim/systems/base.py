@@ -13,9 +13,10 @@ same parameters gets the stored response; the same key with other parameters get
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Self, TypeVar
 
 __all__ = ["Later", "Ledger", "Outlet", "Reply", "Vendor", "VendorError", "Versioned"]
 
@@ -111,6 +112,9 @@ class Vendor:
             another system only).
         key_conflicts: How many requests reused a key with other parameters.
         replays: How many requests were answered from the key store.
+        filed: Deal id -> its records, as ``(store, key)`` pairs (see :meth:`file`).
+        busy: Deal id -> how many of its clockwork actions are still to come.
+        stirred: Deal id -> when its clockwork last went off.
     """
 
     name = "vendor"
@@ -118,6 +122,10 @@ class Vendor:
     writes: tuple[str, ...] = ()
     bulk: Mapping[str, str] = {}
     """List operations -> the field of their records (each record adds latency)."""
+    archived: tuple[str, ...] = ()
+    """The stores (attributes) whose records belong to one deal, which the archive may
+    file away once the deal is settled (see ``sim.archive``); every other record
+    (customers, accounts, prices) is kept for the whole run."""
 
     def __init__(
         self,
@@ -142,6 +150,9 @@ class Vendor:
         }
         self._counters: dict[str, Callable[[], int]] = {}
         self.sources: dict[str, Versioned] = {}
+        self.filed: dict[str, list[tuple[str, str]]] = {}
+        self.busy: dict[str, int] = {}
+        self.stirred: dict[str, float] = {}
 
     not_found = "NOT_FOUND"
     """The error code this vendor answers for a missing record."""
@@ -166,6 +177,74 @@ class Vendor:
         if found is None:
             found = self.sources[record_id] = Versioned()
         return found
+
+    def file(self, deal: str, store: str, key: str) -> None:
+        """Note that entry ``key`` of ``store`` (one of :attr:`archived`) belongs to
+        ``deal``, so that the deal's records can be read and filed away together.
+        A record of no deal (an empty id) is kept for the whole run."""
+        if deal:
+            rows = self.filed.get(deal)
+            if rows is None:
+                self.filed[deal] = [(store, key)]
+            else:
+                rows.append((store, key))
+
+    def remind(self, deal: str, delay: float, action: Callable[[float], None]) -> None:
+        """Run ``action(now)`` on the vendor's clockwork after ``delay`` seconds; the
+        deal counts as :attr:`busy` until then (it is not settled while its payment
+        or its case has yet to happen), and :attr:`stirred` says when it went off."""
+        assert self.later is not None
+        busy, stirred = self.busy, self.stirred
+        busy[deal] = busy.get(deal, 0) + 1
+
+        def fire(now: float) -> None:
+            left = busy[deal] - 1
+            if left:
+                busy[deal] = left
+            else:
+                del busy[deal]
+            stirred[deal] = now
+            action(now)
+
+        self.later(delay, fire)
+
+    def view(self, deals: Iterable[str]) -> Self:
+        """A copy of the vendor that holds, in its :attr:`archived` stores, only the
+        records of ``deals`` (its other stores are shared, not copied): what the
+        auditor reads of a few deals without walking every record of the run."""
+        held = {store: getattr(self, store) for store in self.archived}
+        found: dict[str, dict[str, Any]] = {store: {} for store in self.archived}
+        filed = self.filed
+        for deal in deals:
+            for store, key in filed.get(deal, ()):
+                record = held[store].get(key)
+                if record is not None:
+                    found[store][key] = record
+        seen = copy.copy(self)
+        for store, records in found.items():
+            setattr(seen, store, records)
+        return seen
+
+    def forget(self, deals: Iterable[str]) -> int:
+        """File ``deals`` away: drop their records and the source versions they hold.
+
+        Returns:
+            How many entries were dropped.
+        """
+        held = {store: getattr(self, store) for store in self.archived}
+        filed, sources, stirred = self.filed, self.sources, self.stirred
+        dropped = 0
+        for deal in deals:
+            rows = filed.pop(deal, None)
+            if rows is None:
+                continue
+            stirred.pop(deal, None)
+            for store, key in rows:
+                if held[store].pop(key, None) is not None:
+                    dropped += 1
+                if sources:
+                    sources.pop(key, None)
+        return dropped
 
     def emit(self, event_type: str, key: str, data: dict[str, Any], now: float) -> None:
         """Send a webhook about a change, if this vendor sends webhooks."""

@@ -165,6 +165,8 @@ class Billing(ProfileHolder):
         "mergeCustomers",
     )
 
+    archived = ("subscriptions", "by_deal", "invoices", "invoices_of", "amendments")
+
     def __init__(
         self, payments: Payments | None = None, term: float = 30 * 86400.0, **kwargs: Any
     ) -> None:
@@ -221,8 +223,10 @@ class Billing(ProfileHolder):
             changed_at=now,
         )
         self.subscriptions[sub.id] = sub
-        if sub.deal_id:
-            self.by_deal.setdefault(sub.deal_id, sub)
+        self.file(sub.deal_id, "subscriptions", sub.id)
+        if sub.deal_id and sub.deal_id not in self.by_deal:
+            self.by_deal[sub.deal_id] = sub
+            self.file(sub.deal_id, "by_deal", sub.deal_id)
         invoice = BillingInvoice(
             self.new_id("in"),
             sub.id,
@@ -233,8 +237,10 @@ class Billing(ProfileHolder):
         )
         self.invoices[invoice.id] = invoice
         self.invoices_of[sub.id] = [invoice]
+        self.file(sub.deal_id, "invoices", invoice.id)
+        self.file(sub.deal_id, "invoices_of", sub.id)
         if self.payments is not None and self.later is not None:
-            self.later(self.payments.delay(), lambda at: self._charge(invoice, at))
+            self.remind(sub.deal_id, self.payments.delay(), lambda at: self._charge(invoice, at))
         return 201, sub.body()
 
     def getSubscription(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -298,9 +304,11 @@ class Billing(ProfileHolder):
             )
             self.invoices[invoice.id] = invoice
             self.invoices_of.setdefault(sub.id, []).append(invoice)
+            self.file(sub.deal_id, "invoices", invoice.id)
             before.invoice_id = invoice.id
             adjustment = {"id": invoice.id, "amount": amount}
         self.amendments[str(params["amendmentId"])] = before
+        self.file(sub.deal_id, "amendments", str(params["amendmentId"]))
         self._announce_subscription(sub, now)
         return 200, {
             "amendmentId": params["amendmentId"],
@@ -417,8 +425,7 @@ class Billing(ProfileHolder):
             sub.status = "past_due"
             sub.version += 1
             self._announce_subscription(sub, now)
-        assert self.later is not None
-        self.later(payments.retry_every, lambda at: self._charge(invoice, at))
+        self.remind(invoice.deal_id, payments.retry_every, lambda at: self._charge(invoice, at))
 
     def _announce_subscription(self, sub: Subscription, now: float) -> None:
         if self.outlet is None:

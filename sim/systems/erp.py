@@ -181,6 +181,16 @@ class Erp(ProfileHolder):
     """List operations and the field holding their records: each record adds work."""
     max_records = 200
     """Records one list operation may carry (NetSuite's limit for a synchronous list)."""
+    archived = (
+        "orders",
+        "invoices",
+        "payments",
+        "change_orders",
+        "change_by_amendment",
+        "credit_memos",
+        "_orders_by_external",
+        "_amendments",
+    )
 
     def __init__(self, record_fails: Callable[[], bool] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -265,6 +275,7 @@ class Erp(ProfileHolder):
             self.ledger.next(),
         )
         self.orders[order.id] = order
+        self.file(order.external_id, "orders", order.id)
         return 201, order.body()
 
     def getSalesOrder(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -299,6 +310,7 @@ class Erp(ProfileHolder):
             amendment_id=str(params.get("amendmentId", "")),
         )
         self.invoices[invoice.id] = invoice
+        self.file(order.external_id, "invoices", invoice.id)
         order.live_invoices += 1
         order.status = "billed"
         return 201, invoice.body()
@@ -361,6 +373,7 @@ class Erp(ProfileHolder):
             self.ledger.next(),
         )
         self.payments[payment.id] = payment
+        self.file(order.external_id, "payments", payment.id)
         order.payment_applied_at = order.payment_applied_at or now
         return 201, {"id": payment.id, "salesOrderId": order.id, "amount": payment.amount}
 
@@ -387,6 +400,8 @@ class Erp(ProfileHolder):
         )
         self.change_orders[change.id] = change
         self.change_by_amendment[change.amendment_id] = change
+        self.file(order.external_id, "change_orders", change.id)
+        self.file(order.external_id, "change_by_amendment", change.amendment_id)
         return 201, {"id": change.id, "salesOrderId": order.id, "status": change.status}
 
     def exportOrders(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -438,6 +453,7 @@ class Erp(ProfileHolder):
             self.ledger.next(),
         )
         self.credit_memos[memo.id] = memo
+        self.file(order.external_id, "credit_memos", memo.id)
         return 201, memo.body()
 
     def voidCreditMemo(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -491,6 +507,7 @@ class Erp(ProfileHolder):
         customer = self.upsertCustomer(record["customer"], now)
         _, order = self.createSalesOrder({**record["order"], "customerId": customer["id"]}, now)
         self._orders_by_external[record["externalId"]] = self.orders[order["id"]]
+        self.file(record["externalId"], "_orders_by_external", record["externalId"])
         return {"customerId": customer["id"], "orderId": order["id"]}
 
     def _add_amendment(self, record: Mapping[str, Any], now: float) -> dict[str, Any]:
@@ -520,6 +537,7 @@ class Erp(ProfileHolder):
             )
             body["documentId"] = doc["id"]
         self._amendments[wf] = body
+        self.file(self.orders[record["salesOrderId"]].external_id, "_amendments", wf)
         return body
 
 

@@ -55,6 +55,7 @@ class OrderStore(Vendor):
 
     name = "oms"
     reads = ("pendingOutbox", "getCommitment", "seenEvent")
+    archived = ("commitments", "outbox")
     writes = (
         "commitOrder",
         "confirmCommitment",
@@ -83,6 +84,7 @@ class OrderStore(Vendor):
         self.commitments[deal] = Commitment(
             deal, params["accountId"], now, self.ledger.next(), events=events, driven_at=now
         )
+        self.file(deal, "commitments", deal)
         self._write(events)
         return 201, {"dealId": deal, "status": "committed", "committedAt": now}
 
@@ -113,6 +115,7 @@ class OrderStore(Vendor):
             entry = OutboxEntry(self.new_id("OBX"), topic, key, payload)
             self.outbox[entry.id] = entry
             self.unpublished[entry.id] = entry
+            self.file(key, "outbox", entry.id)
 
     def getCommitment(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Read one commitment."""
@@ -159,6 +162,16 @@ class OrderStore(Vendor):
             if entry is not None:
                 entry.published = True
         return {"marked": len(params["ids"])}
+
+    def forget_seen(self, before: float) -> None:
+        """Forget the events noted as handled before ``before`` (noted in time order),
+        as a consumer's memory expires like a key store once no copy can come."""
+        seen = self.seen
+        while seen:
+            oldest = next(iter(seen))
+            if seen[oldest] >= before:
+                return
+            del seen[oldest]
 
     def seenEvent(self, params: Mapping[str, Any], now: float) -> dict[str, Any]:
         """Whether an event id was noted as handled."""

@@ -46,6 +46,7 @@ class Provisioning(Vendor):
 
     name = "provisioning"
     reads = ("getEntitlement", "exportSeats")
+    archived = ("entitlements", "by_subscription")
     writes = ("createEntitlement", "revokeEntitlement", "updateEntitlement", "setSeats")
 
     def __init__(self, **kwargs: Any) -> None:
@@ -70,6 +71,8 @@ class Provisioning(Vendor):
         )
         self.entitlements[ent.id] = ent
         self.by_subscription.setdefault(ent.subscription_id, []).append(ent)
+        self.file(ent.deal_id, "entitlements", ent.id)
+        self.file(ent.deal_id, "by_subscription", ent.subscription_id)
         if self.outlet is not None:
             self._announce(ent, now)
         return 201, ent.body()

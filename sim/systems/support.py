@@ -52,6 +52,7 @@ class Support(Vendor):
 
     name = "support"
     reads = ("getCase",)
+    archived = ("cases",)
     writes = ("createCase", "closeCase")
 
     def __init__(self, onboarding: Callable[[], float] | None = None, **kwargs: Any) -> None:
@@ -73,9 +74,10 @@ class Support(Vendor):
             deal_id=str(params.get("dealId", "")),
         )
         self.cases[case.id] = case
+        self.file(case.deal_id, "cases", case.id)
         if self.outlet is not None and self.later is not None and case.type == "onboarding":
             # The desk works the case, then says so by webhook.
-            self.later(case.resolve_at - now, lambda at: self._resolve(case, at))
+            self.remind(case.deal_id, case.resolve_at - now, lambda at: self._resolve(case, at))
         return 201, case.body()
 
     def _resolve(self, case: Case, now: float) -> None:
