@@ -9,16 +9,22 @@ archives, and the run keeps what the end-of-run figures need of it.
 
 A deal is filed away when every one of these holds (``ready``):
 
-- it ended longer ago than ``archive.after``, which a scenario must set above the
-  broker's horizon: no copy of its events, redelivery or late webhook can still
-  come (``Broker.horizon``);
+- it was last active (its first order ended, or a later workflow of it) longer ago
+  than ``archive.after``, which a scenario must set above its copy horizon: no
+  copy of its events, redelivery or late webhook can still come
+  (``Scenario.copy_horizon``);
 - no vendor clockwork of it is still to come (a payment, a case the desk
-  resolves), nor went off within ``archive.after`` (its webhook may be on its way);
+  resolves), nor went off within ``archive.after`` (its webhook may be on its way),
+  and no vendor holds work of its own open for it (``Vendor.holds``: the order
+  store's unsettled commitment or unpublished outbox entry);
 - no workflow after the first order is running for it, and its lifecycle diary
   (amendments, renewals) is over;
 - its records are consistent: the audit's per-deal checks find nothing and the
   leakage comparison finds no difference. A deal with an exception stays in place
   for the end-of-run audit, the reconciliation and the people.
+
+The world does not sweep while a reconciliation run is under way: it reads,
+repairs and reports on the records in several steps.
 
 So a filed deal adds nothing to the audit or the leakage, and its results are the
 same as if its records had stayed: the figures read from its records at the end
@@ -118,8 +124,13 @@ class Archive:
         for vendor in self.vendors.values():
             held.update(vendor.busy)
             held.update(deal for deal, at in vendor.stirred.items() if at >= before)
+        vendors = [
+            vendor for vendor in self.vendors.values() if type(vendor).holds is not Vendor.holds
+        ]
         return [
-            deal for deal, at in self.recorder.ended_at.items() if at < before and deal not in held
+            deal
+            for deal, at in self.recorder.ended_at.items()
+            if at < before and deal not in held and not any(v.holds(deal) for v in vendors)
         ]
 
     def _clean(self, deals: Sequence[str]) -> list[str]:

@@ -99,7 +99,8 @@ class Recorder:
         closed_at: Deal id -> when it closed (kept for onboarding and SLA).
         pending: Deals not ended yet -> when their order was accepted (or None).
         ended: Deal id -> how it ended.
-        ended_at: Deal id -> when it ended.
+        ended_at: Deal id -> when it was last active: its first order ended, or
+            later a workflow of it (an amendment) did.
         filed: Deals filed away by the archive, by how they ended (their entries in
             ``closed_at``, ``ended`` and ``ended_at`` are gone; see :meth:`file`).
         commitment_latency: Seconds from close to acceptance, per accepted deal.
@@ -181,12 +182,19 @@ class Recorder:
         """Whether any workflow after the first order is still running."""
         return any(books.running for books in self.books.values())
 
+    def _ended(self, books: Books, workflow_id: str, ending: str, at: float, now: float) -> None:
+        """A workflow after the first order ended: its deal was active until now."""
+        books.end(workflow_id, ending, at)
+        deal = deal_of(workflow_id)
+        if deal in self.ended_at:
+            self.ended_at[deal] = max(self.ended_at[deal], now)
+
     def crashed(self, workflow_id: str, reason: str, now: float) -> None:
         """A declared workflow gave up with an error nothing handled: it goes to
         people, as an escalation (an undeclared one, such as a relay, has no books)."""
         books = self._books(workflow_id)
         if books is not None:
-            books.end(workflow_id, "escalated", now)
+            self._ended(books, workflow_id, "escalated", now, now)
         elif QUOTE_TO_CASH.owns(workflow_id):
             escalated = QUOTE_TO_CASH.endings.escalated
             self.observe(escalated, deal_of(workflow_id), {"reason": reason}, now)
@@ -222,7 +230,7 @@ class Recorder:
             workflow = str(payload.get("workflow", ""))
             books = self._books(workflow)
             if books is not None:  # e.g. an amendment's ERP posting went to people
-                books.end(workflow, "escalated", now)
+                self._ended(books, workflow, "escalated", now, now)
                 return
         if topic == ONBOARDING_COMPLETED:
             if key in self.closed_at:
@@ -232,7 +240,8 @@ class Recorder:
         if ending is None:
             routed = self._outcomes.get(topic)
             if routed is not None:
-                routed[0].end(payload["workflow"], routed[1], payload.get(OCCURRED, now))
+                at = payload.get(OCCURRED, now)
+                self._ended(routed[0], payload["workflow"], routed[1], at, now)
             return
         if key not in pending:
             return

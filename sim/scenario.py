@@ -425,12 +425,14 @@ class ArchiveKnobs(Strict):
     every record to the end.
 
     Attributes:
-        after: How long after a deal settled (ended, its clockwork done) its
-            records are filed away. Must exceed the broker's horizon, the longest a
-            copy of an event may still arrive.
+        after: How long after a deal's last activity (its first order or a later
+            workflow ended, its clockwork went off) its records are filed away.
+            Must exceed the scenario's copy horizon (``Scenario.copy_horizon``),
+            the longest an event or webhook about it may still arrive. None: that
+            horizon plus a day.
     """
 
-    after: Annotated[Duration, Field(gt=0)] = 2 * 86400.0
+    after: Annotated[Duration, Field(gt=0)] | None = None
 
 
 class Patterns(Strict):
@@ -520,14 +522,15 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _archive_after_copies(self) -> Self:
-        horizon = self.broker.horizon()
-        written = "archive" in self.model_fields_set  # the default yields (archive_after)
-        if written and self.archive is not None and self.archive.after <= horizon:
+        after = self.archive.after if self.archive is not None else None
+        horizon = self.copy_horizon()
+        if after is not None and after <= horizon:
             raise Misplaced(
                 ("archive", "after"),
-                f"a copy of an event may arrive up to {horizon:.0f}s after it was "
-                f"published, but deals would be filed away {self.archive.after:.0f}s after "
-                "they settle; set archive.after above that, or archive: null",
+                f"an event or a webhook may arrive up to {horizon:.0f}s after it was "
+                f"sent (the broker's redeliveries, a sender's retries), but deals would be "
+                f"filed away {after:.0f}s after their last activity; set archive.after "
+                "above that, leave it out (that horizon plus a day), or archive: null",
             )
         return self
 
@@ -560,13 +563,22 @@ class Scenario(Strict):
         return None
 
     def archive_after(self) -> float | None:
-        """Seconds after a deal settles that its records are filed away, or None
-        for never (``archive: null``, or the default 2 days being within the broker's
-        horizon; written out, so short a time is refused)."""
+        """Seconds after a deal's last activity that its records are filed away
+        (``archive.after``, or the copy horizon plus a day), or None for never."""
         knobs = self.archive
-        if knobs is None or knobs.after <= self.broker.horizon():
+        if knobs is None:
             return None
-        return knobs.after
+        return knobs.after if knobs.after is not None else self.copy_horizon() + 86400.0
+
+    def copy_horizon(self) -> float:
+        """How long after it was sent an event may still arrive: the broker's horizon
+        (its redeliveries), or a webhook sender's, which retries until it gives up."""
+        longest = self.broker.horizon()
+        for name in VENDORS:
+            hooks = self.knobs(name).webhooks
+            if hooks is not None:
+                longest = max(longest, hooks.give_up_after + 2 * hooks.latency.p99_seconds)
+        return longest
 
     def webhook_senders(self) -> tuple[str, ...]:
         """The vendors that send webhooks in this scenario."""

@@ -248,6 +248,7 @@ class World:
         self.crashes: list[str] = []
         self.ticking = 0  # vendor clockwork still to go off (payments, resolutions)
         self.following: set[str] = set()  # deals whose lifecycle diary is not over
+        self.reconciling: simpy.Process | None = None  # the reconciliation run, if any
         after = scenario.archive_after()
         self.archive = (
             Archive(
@@ -455,7 +456,7 @@ class World:
         while self.amending or self.arriving:
             run += 1
             work = reconcile(self.client, run, job.repair, job.grace)
-            self.runtime.start(work, f"recon:{run}")
+            self.reconciling = self.runtime.start(work, f"recon:{run}")
             yield self.env.timeout(job.every)
 
     def _account_changes(self) -> Generator[simpy.Event, Any, None]:
@@ -549,7 +550,9 @@ class World:
             line.fold()
         for group in self.broker.groups():
             group.lags.fold()
-        if self.archive is not None:
+        reconciling = self.reconciling is not None and self.reconciling.is_alive
+        if self.archive is not None and not reconciling:
+            # not while a reconciliation run reads, repairs and reports on the records
             self.archive.sweep(self.env.now)
 
     def result(self) -> dict[str, Any]:

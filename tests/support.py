@@ -3,20 +3,44 @@
 ``Plan`` interprets a workflow's effects from a script of answers, the way a
 stand-in actor reads lines from a card: each ``Call`` gets the next scripted answer
 for its ``system.operation`` (a body, or an exception to throw), ``Now`` reads a
-clock that ``Sleep`` advances, and ``Publish`` is noted.
+clock that ``Sleep`` advances, and ``Publish`` is noted. A lenient plan ad-libs a
+generic body for a line it was not given; a strict one (``strict=True``) stops the
+play instead, so a test that claims a sequence of calls cannot pass on an answer
+nobody wrote.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Final
 
 from orchestrator.effects import Call, Now, Publish, Sleep, Workflow
 from sim.scenario import Scenario
 from sim.systems import Erp
 
-__all__ = ["Plan", "customer_params", "erp_with_customer", "quiet_scenario"]
+__all__ = [
+    "DEFAULT",
+    "Plan",
+    "UnexpectedCall",
+    "customer_params",
+    "erp_with_customer",
+    "quiet_scenario",
+]
+
+
+class _Default:
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+DEFAULT: Final = _Default()
+"""A scripted answer that is the generic body (``{"id": ...}``), for a strict plan's
+calls whose answer does not matter."""
+
+
+class UnexpectedCall(AssertionError):
+    """A strict plan met a call its script did not expect."""
 
 
 class Plan:
@@ -28,10 +52,17 @@ class Plan:
             the last answer repeats; an operation with no script answers ``{"id": ...}``.
             ``publish.<topic>``: errors the broker raises to the next publishes
             on that topic, one each; then publishing succeeds.
+        strict: Every call must be scripted, and each answer is given once: an
+            unscripted operation, or one called more often than it has answers,
+            raises ``UnexpectedCall`` out of :meth:`run`. :meth:`leftover` then
+            says which answers were never asked for.
     """
 
-    def __init__(self, answers: Mapping[str, Iterable[Any]] | None = None) -> None:
+    def __init__(
+        self, answers: Mapping[str, Iterable[Any]] | None = None, strict: bool = False
+    ) -> None:
         self.answers = {name: deque(items) for name, items in (answers or {}).items()}
+        self.strict = strict
         self.calls: list[Call] = []
         self.published: list[Publish] = []
         self.slept: list[float] = []
@@ -42,8 +73,40 @@ class Plan:
         """The scripted answer to ``call``."""
         name = f"{call.system}.{call.operation}"
         queue = self.answers.get(name)
+        if self.strict:
+            return self._strictly(name, queue)
         if queue:
-            return queue.popleft() if len(queue) > 1 else queue[0]
+            answer = queue.popleft() if len(queue) > 1 else queue[0]
+            return self._generic(call) if answer is DEFAULT else answer
+        return self._generic(call)
+
+    def _strictly(self, name: str, queue: deque[Any] | None) -> Any:
+        made = sum(1 for c in self.calls if f"{c.system}.{c.operation}" == name)
+        if queue is None:
+            scripted = ", ".join(sorted(n for n in self.answers if not n.startswith("publish.")))
+            raise UnexpectedCall(
+                f"{name} was called (call {len(self.calls)}), but the strict script has no "
+                f"answer for it; it scripts: {scripted or 'nothing'}. Script it (DEFAULT for "
+                "the generic body) or, if any answer will do, use a lenient Plan"
+            )
+        if not queue:
+            raise UnexpectedCall(
+                f"{name} was called {made} times, but the strict script has "
+                f"{made - 1} answers for it: add one, or find why it was called again"
+            )
+        answer = queue.popleft()
+        return self._generic(self.calls[-1]) if answer is DEFAULT else answer
+
+    def leftover(self) -> dict[str, int]:
+        """Operation -> how many of its scripted answers were never asked for."""
+        return {
+            name: len(queue)
+            for name, queue in self.answers.items()
+            if queue and not name.startswith("publish.")
+        }
+
+    def _generic(self, call: Call) -> dict[str, Any]:
+        name = f"{call.system}.{call.operation}"
         self._ids[name] += 1
         return {
             "id": f"{call.operation}-{self._ids[name]}",

@@ -11,8 +11,9 @@ import pytest
 
 import sim.archive
 from sim.archive import Archive
-from sim.scenario import ArchiveKnobs, Scenario, ScenarioError, load
+from sim.scenario import Scenario, ScenarioError, load
 from sim.systems import Vendor
+from sim.systems.oms import OrderStore
 from sim.world import World
 from tests.support import quiet_scenario
 
@@ -20,16 +21,24 @@ SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 DAY = 86400.0
 
 
-def _scenario(name: str, archive: bool) -> Scenario:
-    """The bundled scenario, its deals filed 1.2 broker horizons after they settle
-    (the shortest a scenario may say), or never."""
-    base = load(SCENARIOS / f"{name}.yaml")
-    after = max(base.broker.horizon() * 1.2, 7200.0)
-    return base.model_copy(update={"archive": ArchiveKnobs(after=after) if archive else None})
+def _scenario(name: str, archive: bool, slow_payments: bool = False) -> Scenario:
+    """The bundled scenario, its webhook senders giving up after 6 hours (so that a
+    short run outlasts the copy horizon), and its deals filed 1.2 copy horizons
+    after their last activity, or never."""
+    data = load(SCENARIOS / f"{name}.yaml").model_dump()
+    for knobs in data["systems"].values():
+        if knobs is not None and knobs.get("webhooks") is not None:
+            knobs["webhooks"]["give_up_after"] = 6 * 3600.0
+    if slow_payments:  # charged up to two days after the deal went live
+        data["systems"]["billing"]["payments"]["delay"] = {"p50": 8 * 3600.0, "p99": 2 * DAY}
+    data["archive"] = None
+    horizon = Scenario.model_validate(data).copy_horizon()
+    data["archive"] = {"after": max(horizon * 1.2, 7200.0)} if archive else None
+    return Scenario.model_validate(data)
 
 
-def _run(name: str, pattern: str, archive: bool) -> World:
-    scenario = _scenario(name, archive)
+def _run(name: str, pattern: str, archive: bool, slow_payments: bool = False) -> World:
+    scenario = _scenario(name, archive, slow_payments)
     after = _scenario(name, True).archive_after()
     assert after is not None
     world = World(scenario, 7, pattern)
@@ -103,7 +112,7 @@ def test_without_waiting_for_clockwork_a_payment_meets_a_filed_deal(
 
     monkeypatch.setattr(Archive, "_ready", ignoring_clockwork)
     with pytest.raises(KeyError):  # billing charges an invoice of a filed subscription
-        _run("webhook_storm", "hybrid", archive=True)
+        _run("webhook_storm", "hybrid", archive=True, slow_payments=True)
 
 
 def test_without_waiting_for_amendments_a_deal_is_filed_mid_amendment(
@@ -148,4 +157,33 @@ def test_a_written_archive_within_the_brokers_horizon_is_refused(tmp_path: Path)
     assert "6360s" in message and "archive: null" in message
     path.write_text(text + "archive: null\n")
     assert load(path).archive_after() is None
-    assert load(SCENARIOS / "b2b_saas_quote_to_cash.yaml").archive_after() == 2 * DAY
+    # left out: a day past the copy horizon (the broker's redeliveries here)
+    assert load(SCENARIOS / "b2b_saas_quote_to_cash.yaml").archive_after() == 6360.0 + DAY
+
+
+def test_the_copy_horizon_waits_for_a_webhook_senders_retries() -> None:
+    storm = load(SCENARIOS / "webhook_storm.yaml")
+    assert storm.broker.horizon() < DAY
+    assert storm.copy_horizon() >= 3 * DAY  # billing retries a webhook for 3 days
+    after = storm.archive_after()
+    assert after is not None and after > 4 * DAY - 1
+
+
+def test_a_deal_is_active_until_its_last_workflow_ends() -> None:
+    world = World(quiet_scenario(), 1)
+    recorder = world.recorder
+    recorder.close("D-1", 0.0)
+    recorder.observe("order.live", "D-1", {}, 10.0)
+    assert recorder.ended_at["D-1"] == 10.0
+    recorder.request("amend:D-1:1", "seats", 20.0)
+    recorder.observe("amendment.applied", "D-1", {"workflow": "amend:D-1:1"}, 90.0)
+    assert recorder.ended_at["D-1"] == 90.0  # filed only `after` past this
+
+
+def test_the_order_store_holds_a_deal_until_its_commitment_settles() -> None:
+    oms = OrderStore()
+    oms("commitOrder", {"dealId": "D-1", "accountId": "ACC-1", "events": []}, None, 0.0)
+    assert oms.holds("D-1") and not oms.holds("D-2")
+    oms("revokeCommitment", {"dealId": "D-1", "reason": "no"}, None, 1.0)
+    oms("markPublished", {"ids": list(oms.unpublished)}, None, 2.0)
+    assert not oms.holds("D-1")

@@ -208,6 +208,11 @@ class Vendor:
 
         self.later(delay, fire)
 
+    def holds(self, deal: str) -> bool:
+        """Whether the vendor still has work of its own open for ``deal`` (the order
+        store: a commitment not settled, an outbox entry not published)."""
+        return False
+
     def view(self, deals: Iterable[str]) -> Self:
         """A copy of the vendor that holds, in its :attr:`archived` stores, only the
         records of ``deals`` (its other stores are shared, not copied): what the

@@ -163,6 +163,16 @@ class OrderStore(Vendor):
                 entry.published = True
         return {"marked": len(params["ids"])}
 
+    def holds(self, deal: str) -> bool:
+        """A commitment not settled yet, or an outbox entry not published: the
+        redrive and the relay still have work for the deal."""
+        commitment = self.commitments.get(deal)
+        if commitment is not None and commitment.status == "committed":
+            return True
+        return any(
+            store == "outbox" and key in self.unpublished for store, key in self.filed.get(deal, ())
+        )
+
     def forget_seen(self, before: float) -> None:
         """Forget the events noted as handled before ``before`` (noted in time order),
         as a consumer's memory expires like a key store once no copy can come."""

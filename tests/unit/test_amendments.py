@@ -19,7 +19,7 @@ from sim.systems.base import VendorError
 from sim.systems.billing import Billing
 from sim.systems.erp import Erp
 from sim.systems.provisioning import Provisioning
-from tests.support import Plan
+from tests.support import DEFAULT, Plan
 
 FAST = RetryPolicy(max_attempts=2, base=0.1, jitter="none")
 SUB = {
@@ -52,16 +52,18 @@ def plan(**answers: list[object]) -> Plan:
 
 
 def test_an_amendment_runs_as_its_own_saga_with_its_own_keys() -> None:
-    p = plan()
+    steps = ["erp.createChangeOrder", "erp.createInvoice", "provisioning.setSeats"]
+    answers = {"billing.findSubscription": [SUB], "billing.amendSubscription": [CHANGED]}
+    answers.update({op: [DEFAULT] for op in [*steps, "crm.recordAmendment"]})
+    p = Plan(answers, strict=True)
     p.run(amend(client(), SEATS))
     assert p.operations() == [
         "billing.findSubscription",
         "billing.amendSubscription",
-        "erp.createChangeOrder",
-        "erp.createInvoice",
-        "provisioning.setSeats",
+        *steps,
         "crm.recordAmendment",
     ]
+    assert p.leftover() == {}
     keys = {c.operation: c.key for c in p.calls}
     assert keys["amendSubscription"] == "amend:D-1:2:billing"
     assert keys["createChangeOrder"] == "amend:D-1:2:change"

@@ -21,7 +21,7 @@ from orchestrator.events import (
 from orchestrator.patterns import make
 from orchestrator.patterns.event_driven import DEAL_CLOSED, STEPS, UNDO
 from orchestrator.resilience import Policy, RetryPolicy
-from tests.support import Plan
+from tests.support import DEFAULT, Plan
 
 DEAL = Deal("D-7", "ACC-1", "USD", "pro", (Line("PRO-SEAT", 5, 49.0),))
 ONCE = RetryPolicy(max_attempts=1)
@@ -42,7 +42,8 @@ def committed(payload: dict[str, Any] | None = None) -> Message:
 
 
 def test_outbox_commits_locally_with_its_event_and_never_calls_the_erp() -> None:
-    plan = Plan({"crm.getAccount": [ACCOUNT], "oms.commitOrder": [{"committedAt": 1.0}]})
+    answers = {"crm.getAccount": [ACCOUNT], "oms.commitOrder": [{"committedAt": 1.0}]}
+    plan = Plan(answers, strict=True)
     plan.run(outbox().close(DEAL))
     assert plan.operations() == ["crm.getAccount", "oms.commitOrder"]
     (entry,) = plan.calls[1].params["outbox"]
@@ -59,13 +60,10 @@ def test_the_dual_write_publishes_after_committing() -> None:
 
 
 def test_the_erp_order_follows_the_event_and_its_acceptance_goes_through_the_outbox() -> None:
-    plan = Plan()
+    placed = ["erp.upsertCustomer", "erp.createSalesOrder", "oms.confirmCommitment"]
+    plan = Plan({operation: [DEFAULT] for operation in placed}, strict=True)
     plan.run(outbox().place(committed()))
-    assert plan.operations() == [
-        "erp.upsertCustomer",
-        "erp.createSalesOrder",
-        "oms.confirmCommitment",
-    ]
+    assert plan.operations() == placed and plan.leftover() == {}
     confirm = plan.calls[-1].params
     assert confirm["orderId"] == "createSalesOrder-1"
     assert [e["topic"] for e in confirm["outbox"]] == [ORDER_ACCEPTED]

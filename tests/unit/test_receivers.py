@@ -17,7 +17,7 @@ from orchestrator.errors import Conflict, PoisonMessage, Rejected
 from orchestrator.events import Message
 from orchestrator.receivers import NotYet, SignatureRefused, receivers
 from orchestrator.resilience import Policy, RetryPolicy
-from tests.support import Plan
+from tests.support import DEFAULT, Plan
 
 SECRET = "whsec_test"
 ONCE = RetryPolicy(max_attempts=1)
@@ -66,7 +66,10 @@ def run(plan: Plan, workflow: Workflow, now: float = 100.0) -> Any:
 
 
 def test_a_paid_invoice_posts_the_payment_and_marks_the_receivable_paid() -> None:
-    plan = Plan({"oms.seenEvent": [{"seen": False}]})
+    answers = {"oms.seenEvent": [{"seen": False}]}
+    for operation in ("erp.recordPayment", "erp.updateReceivable", "oms.markEvent"):
+        answers[operation] = [DEFAULT]
+    plan = Plan(answers, strict=True)
     outcome = run(plan, receiver("billing")(signed(paid())))
     assert outcome == "applied"
     assert plan.operations() == [
@@ -83,7 +86,7 @@ def test_a_paid_invoice_posts_the_payment_and_marks_the_receivable_paid() -> Non
 
 
 def test_an_event_handled_before_is_a_duplicate_and_changes_nothing() -> None:
-    plan = Plan({"oms.seenEvent": [{"seen": True}]})
+    plan = Plan({"oms.seenEvent": [{"seen": True}]}, strict=True)
     assert run(plan, receiver("billing")(signed(paid()))) == "duplicate"
     assert plan.operations() == ["oms.seenEvent"]
 
@@ -188,7 +191,8 @@ def test_a_past_due_subscription_keeps_its_seats() -> None:
 def test_unsigned_senders_are_not_asked_for_a_seal() -> None:
     data = {"id": "case-1", "accountId": "ACC-1", "version": 2, "type": "onboarding"}
     payload = {"id": "evt_support_1", "type": "case.resolved", "data": {**data, "dealId": "D-1"}}
-    plan = Plan({"oms.seenEvent": [{"seen": False}]})
+    answers = {"oms.seenEvent": [{"seen": False}], "crm.recordStatus": [DEFAULT]}
+    plan = Plan({**answers, "oms.markEvent": [DEFAULT]}, strict=True)
     outcome = run(plan, receiver("support")(Message("support.webhook", "case-1", payload)))
     assert outcome == "applied"
     assert plan.operations() == ["oms.seenEvent", "crm.recordStatus", "oms.markEvent"]
@@ -205,7 +209,7 @@ def test_a_remembered_consumer_handles_each_event_once() -> None:
 
     consumer = remembered(client(), "fulfilment", handler)
     message = Message("order.accepted", "D-1", {}, 1, "order.accepted#7")
-    fresh = Plan({"oms.seenEvent": [{"seen": False}]})
+    fresh = Plan({"oms.seenEvent": [{"seen": False}], "oms.markEvent": [DEFAULT]}, strict=True)
     assert run(fresh, consumer(message)) == "applied"
     assert fresh.operations() == ["oms.seenEvent", "oms.markEvent"]
     assert fresh.calls[0].params == {"source": "fulfilment", "eventId": "order.accepted#7"}

@@ -19,7 +19,7 @@ from orchestrator.resilience import Policy, RetryPolicy
 from orchestrator.saga import Escalated, Saga
 from orchestrator.workflows.quote_to_cash import cancel_order
 from orchestrator.workflows.quote_to_cash import cancel_subscription as cancel_sub
-from tests.support import Plan
+from tests.support import DEFAULT, Plan
 
 DEAL = Deal("D-7", "ACC-1", "USD", "pro", (Line("PRO-SEAT", 5, 49.0),))
 FAST = RetryPolicy(max_attempts=3, base=0.1, jitter="none")
@@ -45,10 +45,15 @@ def topics(plan: Plan) -> list[str]:
     return [event.topic for event in plan.published]
 
 
+def scripted(operations: list[str]) -> Plan:
+    """A strict plan expecting each of ``operations`` once, answered generically."""
+    return Plan({operation: [DEFAULT] for operation in operations}, strict=True)
+
+
 def test_sync_chain_commits_every_step_then_announces() -> None:
-    plan = Plan()
+    plan = scripted(FORWARD)
     plan.run(make("sync_chain", client()).close(DEAL))
-    assert plan.operations() == FORWARD
+    assert plan.operations() == FORWARD and plan.leftover() == {}
     assert topics(plan) == ["order.accepted", "order.live"]
     keys = {c.operation: c.key for c in plan.calls}
     assert keys["createSalesOrder"] == "q2c:D-7:order" and keys["getAccount"] is None
@@ -125,7 +130,7 @@ def test_rejection_before_any_commit_is_a_business_no_and_an_outage_a_failure() 
 
 
 def test_inactive_account_is_rejected_without_touching_the_erp() -> None:
-    plan = Plan({"crm.getAccount": [{"id": "ACC-1", "status": "inactive"}]})
+    plan = Plan({"crm.getAccount": [{"id": "ACC-1", "status": "inactive"}]}, strict=True)
     plan.run(make("sync_chain", client()).close(DEAL))
     assert plan.operations() == ["crm.getAccount"]
     assert topics(plan) == ["order.rejected"]
@@ -190,15 +195,15 @@ def test_a_failed_cross_reference_write_back_keeps_the_order_live() -> None:
 
 def test_hybrid_commits_synchronously_and_fulfils_on_the_event() -> None:
     hybrid = make("hybrid", client())
-    plan = Plan()
+    plan = scripted(FORWARD[:3])
     plan.run(hybrid.close(DEAL))
-    assert plan.operations() == FORWARD[:3]
+    assert plan.operations() == FORWARD[:3] and plan.leftover() == {}
     (accepted,) = plan.published
     assert accepted.topic == ORDER_ACCEPTED and accepted.key == "D-7"
     handler = next(s.handler for s in hybrid.subscriptions() if s.topic == ORDER_ACCEPTED)
-    fulfil = Plan()
+    fulfil = scripted(FORWARD[3:])
     fulfil.run(handler(Message(accepted.topic, accepted.key, accepted.payload)))
-    assert fulfil.operations() == FORWARD[3:]
+    assert fulfil.operations() == FORWARD[3:] and fulfil.leftover() == {}
     assert topics(fulfil) == ["order.live"]
 
 
