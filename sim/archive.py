@@ -93,13 +93,19 @@ class Archive:
     payment_lags: array[float] = field(default_factory=lambda: array("d"))
     onboarding: array[float] = field(default_factory=lambda: array("d"))
     blind_filed: int = 0
+    swept_at: float = 0.0
 
     def sweep(self, now: float) -> int:
-        """File away every deal ready by ``now``.
+        """File away every deal ready by ``now``; nothing if the last sweep was less
+        than an eighth of ``after`` ago (a run folds every step, ten minutes apart
+        when it runs to a number of deals; so often would find next to nothing).
 
         Returns:
             How many deals were filed.
         """
+        if now - self.swept_at < self.after / 8:
+            return 0
+        self.swept_at = now
         ready = self._ready(now)
         clean = self._clean(ready)
         self._read(clean)

@@ -249,6 +249,9 @@ class World:
         self.ticking = 0  # vendor clockwork still to go off (payments, resolutions)
         self.following: set[str] = set()  # deals whose lifecycle diary is not over
         self.reconciling: simpy.Process | None = None  # the reconciliation run, if any
+        self.settle_cap = SETTLE_CAP
+        """With ``orders``: how long after the last deal closed ``run`` waits for
+        every deal to end (a test of a world that cannot settle may shorten it)."""
         after = scenario.archive_after()
         self.archive = (
             Archive(
@@ -528,7 +531,8 @@ class World:
                 recorder = self.recorder
                 while self.arriving or recorder.pending:
                     if not self.arriving and (
-                        env.now >= self.last_arrival + SETTLE_CAP or drained(env, self.watching)
+                        env.now >= self.last_arrival + self.settle_cap
+                        or drained(env, self.watching)
                     ):
                         break
                     env.run(until=env.now + step)

@@ -110,6 +110,7 @@ def storm(draw: Storm, drain: float = DRAIN, **policy: Any) -> World:
         policy={**quiet_scenario().policy.model_dump(), **policy},
     )
     world = World(scenario, draw["seed"], draw["pattern"])
+    world.settle_cap = drain  # a world that lost an event never settles: bound it
     world.run(orders=DEALS)
     world.drain(cap=drain)
     return world
