@@ -30,9 +30,11 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/pytest -n auto --dist loadfile
 
-# Deep property runs (600 random examples per property) and the slow tests.
+# Deep property runs (600 random examples per property), the slow tests, and the
+# simulation check on 1,000 seeds of the bundled scenario.
 test-deep: $(STAMP)
 	HYPOTHESIS_PROFILE=deep $(BIN)/pytest -n auto --dist loadfile -m "slow or not slow"
+	$(BIN)/lifecycle-sandbox check scenarios/b2b_saas_quote_to_cash.yaml --seeds 1000
 
 # Regenerate contracts/pacts/ from the consumer tests (real Pact mock server).
 pacts: $(STAMP)

@@ -121,6 +121,7 @@ class Client:
                         breaker.success()  # it answered: up, perhaps busy
                 if not retryable or attempt >= retry.max_attempts:
                     exc.maybe_committed = unknown
+                    exc.attempts, exc.budget = attempt, retry.max_attempts
                     raise
                 if isinstance(exc, Throttled):
                     retry_after = exc.retry_after

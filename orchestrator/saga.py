@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 
 from orchestrator.client import Client
 from orchestrator.effects import Workflow
-from orchestrator.errors import CallError, Rejected
+from orchestrator.errors import CallError, Rejected, Retryable
 
 __all__ = ["Escalated", "Saga", "Undo", "UndoFor"]
 
@@ -53,15 +53,23 @@ class Escalated(Exception):
     """Compensation could not finish; the workflow needs a person.
 
     Attributes:
-        reason: What failed, e.g. ``"erp.cancelSalesOrder: 503"``.
+        reason: What failed and after how much of which budget, e.g.
+            ``"erp.cancelSalesOrder: 503 UNAVAILABLE after 10 of 10 attempts
+            (compensation_retry)"``.
         pending: The steps not undone yet, most recent first: what a person must
             undo by hand (``Undo.call`` names the call for each certain step).
+        budget: ``{"name", "attempts", "max_attempts", "retryable"}``: the retry
+            budget the failed undo had, and how much of it was spent (all of it,
+            unless the vendor refused outright).
     """
 
-    def __init__(self, reason: str, pending: tuple[Undo, ...]) -> None:
+    def __init__(
+        self, reason: str, pending: tuple[Undo, ...], budget: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.pending = pending
+        self.budget = budget or {}
 
 
 @dataclass(slots=True)
@@ -160,7 +168,16 @@ class Saga:
                     correlation=self.correlation,
                 )
             except CallError as exc:
-                raise Escalated(str(exc), tuple(reversed(self.done))) from exc
+                budget = {
+                    "name": "compensation_retry",
+                    "attempts": exc.attempts,
+                    "max_attempts": retry.max_attempts,
+                    "retryable": isinstance(exc, Retryable),
+                }
+                reason = f"{exc} after {exc.attempts} of {retry.max_attempts} attempts"
+                raise Escalated(
+                    f"{reason} (compensation_retry)", tuple(reversed(self.done)), budget
+                ) from exc
             self.done.pop()
             undone += 1
         return undone

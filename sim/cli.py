@@ -519,6 +519,7 @@ def report(
 # The CLI is where the layers meet: the mocks' commands sit above the simulator (they
 # import this module's helpers, so they are added once those exist).
 from mocks.cli import api_app, live, mocks_app  # noqa: E402
+from sim.check_cli import check  # noqa: E402
 from sim.drill_cli import drill_app  # noqa: E402
 from sim.sweep_cli import sweep  # noqa: E402
 
@@ -527,6 +528,7 @@ app.add_typer(mocks_app, name="mocks")
 app.add_typer(api_app, name="api")
 app.command()(live)
 app.command()(sweep)
+app.command()(check)
 
 
 def main() -> None:

@@ -15,15 +15,25 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any
+from typing import Any, Protocol
 
-from sim.sweep import Task, run_task
+from sim.sweep import run_task
 
 __all__ = ["ATTEMPTS", "PoolError", "run_dask", "run_here", "run_local"]
 
-OnDone = Callable[[Task, dict[str, Any] | None, str | None], None]
+
+class Job(Protocol):
+    """A task a pool runs: a sweep's run (``sim.sweep.Task``), a check's seed."""
+
+    @property
+    def id(self) -> str:
+        """What names the task in the ledger and in reports."""
+        ...
+
+
+OnDone = Callable[[Any, dict[str, Any] | None, str | None], None]
 """Told ``(task, result, None)`` when a task ended, ``(task, None, why)`` when it failed."""
-TaskFn = Callable[[Task], dict[str, Any]]
+TaskFn = Callable[[Any], dict[str, Any]]
 ATTEMPTS = 2
 """Tries of a task before it is reported as failed."""
 CONNECT_TIMEOUT = 5.0
@@ -42,7 +52,7 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def run_here(tasks: Sequence[Task], on_done: OnDone, task_fn: TaskFn = run_task) -> None:
+def run_here(tasks: Sequence[Job], on_done: OnDone, task_fn: TaskFn = run_task) -> None:
     """Run every task in this process, one after another."""
     for task in tasks:
         for attempt in range(1, ATTEMPTS + 1):
@@ -62,7 +72,7 @@ def _quiet_worker() -> None:
 
 
 def run_local(
-    tasks: Sequence[Task], workers: int, on_done: OnDone, task_fn: TaskFn = run_task
+    tasks: Sequence[Job], workers: int, on_done: OnDone, task_fn: TaskFn = run_task
 ) -> None:
     """Run the tasks on ``workers`` local processes.
 
@@ -72,12 +82,12 @@ def run_local(
     """
     context = multiprocessing.get_context("fork" if "fork" in _methods() else "spawn")
     queue = deque(tasks)
-    suspects: deque[Task] = deque()
+    suspects: deque[Job] = deque()
     failures: dict[str, int] = {}
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_quiet_worker)
-    running: dict[Future[dict[str, Any]], Task] = {}
+    running: dict[Future[dict[str, Any]], Job] = {}
 
-    def failed(task: Task, why: str, suspect: bool = False) -> None:
+    def failed(task: Job, why: str, suspect: bool = False) -> None:
         failures[task.id] = failures.get(task.id, 0) + 1
         if failures[task.id] >= ATTEMPTS:
             on_done(task, None, why)
@@ -125,7 +135,7 @@ def _methods() -> list[str]:
 
 
 def run_dask(
-    tasks: Sequence[Task],
+    tasks: Sequence[Job],
     address: str,
     on_done: OnDone,
     task_fn: TaskFn = run_task,
@@ -186,7 +196,7 @@ def run_dask(
                 f"--dask {address}: the scheduler answered but has no workers after "
                 f"{WORKERS_TIMEOUT:g} s; start some with `dask worker {address}`"
             ) from None
-    futures: dict[Any, Task] = {}
+    futures: dict[Any, Job] = {}
     try:
         for task in tasks:
             future = client.submit(task_fn, task, key=f"sweep-{task.id}", pure=False, retries=1)

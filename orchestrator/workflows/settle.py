@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from orchestrator.effects import Workflow
-from orchestrator.errors import CallError, Rejected
+from orchestrator.errors import CallError, Rejected, Retryable
 from orchestrator.events import ORDER, Endings
 from orchestrator.saga import Escalated, Saga
 
@@ -36,19 +38,37 @@ def settle(
     Returns:
         The ending's ``(topic, payload)`` (via ``yield from``).
     """
+    ending: tuple[str, dict[str, Any]]
     if saga.done and not saga.client.policy.compensation:
         ending = endings.abandoned, {"reason": str(error)}
     else:
         try:
             undone = yield from saga.compensate()
         except Escalated as exc:
-            ending = endings.escalated, {"reason": exc.reason, "cause": str(error)}
+            ending = (
+                endings.escalated,
+                {
+                    "reason": exc.reason,
+                    "cause": str(error),
+                    "budget": exc.budget,
+                },
+            )
         else:
             if undone:
                 topic = endings.compensated
             else:
                 topic = endings.rejected if isinstance(error, Rejected) else endings.failed
-            ending = topic, {"reason": str(error)}
+            # how much of its forward budget the failed step spent, so that a
+            # reader can tell a spent budget from a refusal
+            ending = (
+                topic,
+                {
+                    "reason": str(error),
+                    "attempts": error.attempts,
+                    "max_attempts": error.budget,
+                    "retryable": isinstance(error, Retryable),
+                },
+            )
     ending[1]["workflow"] = saga.workflow_id
     if announce:
         yield from saga.client.publish(ending[0], deal_id, ending[1])

@@ -1,0 +1,246 @@
+"""Simulation testing: every property, on many seeds, each with its own fault profile.
+
+Like FoundationDB's simulator run overnight: each seed is a small world with its
+own swarm of faults (``sim.swarm``), run until its last deal closed and its fault
+windows passed, then healed and left to settle; then the inspector reads the
+vendors' records and the broker's books. A property that fails names the seed,
+the fault kinds it needed (shrunk: each kind switched off in turn, kept off if the
+failure stays) and the one command that replays it. Some seeds are run twice, to
+check that the same seed gives the same results.
+
+``check_seed`` runs one seed; ``shrink`` narrows a failure; the ``check`` command
+(``sim/check_cli.py``) runs many on a pool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+from orchestrator.events import ORDER, ORDER_ACCEPTED, ORDER_COMMITTED
+from sim.event_invariants import double_effects, lost_events, order_violations, outbox_violations
+from sim.invariants import (
+    concurrency_violations,
+    duplicate_effects,
+    early_retries,
+    saga_violations,
+)
+from sim.journal import EventLog
+from sim.scenario import SYSTEMS, Scenario
+from sim.swarm import Profile, apply, draw, heal, only, settle_bound
+from sim.world import World
+
+__all__ = ["PROPERTIES", "TWICE", "Verdict", "check_seed", "patterns_of", "shrink"]
+
+TWICE = 20
+"""Every ``TWICE``-th seed is run twice: the same seed must give the same results."""
+EVENT_PATTERNS = ("hybrid", "outbox", "event_driven")
+
+
+class Verdict(NamedTuple):
+    """What the inspector found in one seed's world.
+
+    Attributes:
+        seed: The seed.
+        pattern: The pattern it ran.
+        kinds: The fault kinds that were on.
+        violations: Property -> its violations, for each property that failed.
+        deals: Deals closed.
+        twice: Whether it was run twice (and compared).
+    """
+
+    seed: int
+    pattern: str
+    kinds: list[str]
+    violations: dict[str, list[str]]
+    deals: int
+    twice: bool = False
+
+    @property
+    def held(self) -> bool:
+        """Whether every property held."""
+        return not self.violations
+
+
+Property = Callable[["Run"], list[str]]
+
+
+class Run(NamedTuple):
+    """A healed and settled world, and what its event stream said."""
+
+    world: World
+    settled: bool
+    bound: float
+    accepted: set[str]
+    endings: dict[str, tuple[str, Mapping[str, Any]]]
+
+
+def _liveness(run: Run) -> list[str]:
+    if run.settled:
+        return []
+    world = run.world
+    stuck = sorted(world.recorder.pending)[:5]
+    running = sorted(wf for b in world.recorder.books.values() for wf in b.running)[:5]
+    return [
+        f"not settled {run.bound:.0f}s after the faults stopped (a bound from the policies): "
+        f"deals in flight {stuck}, workflows running {running}"
+    ]
+
+
+def _budgets(run: Run) -> list[str]:
+    """An escalation comes only after the compensation budget is spent (or on a
+    refusal), and says which budget; an accepted order that did not go live gave up
+    only after its forward budget, or on a business refusal."""
+    policy = run.world.scenario.policy
+    undo_budget = policy.compensation_retry.max_attempts
+    problems = []
+    for deal, (topic, payload) in sorted(run.endings.items()):
+        if topic == ORDER.escalated:
+            budget = payload.get("budget") or {}
+            if budget.get("name") != "compensation_retry":
+                problems.append(f"{deal} escalated without naming its budget: {payload}")
+            elif budget.get("retryable") and budget.get("attempts") != undo_budget:
+                problems.append(
+                    f"{deal} escalated after {budget.get('attempts')} attempts of a "
+                    f"compensation budget of {undo_budget}"
+                )
+        elif topic in (ORDER.compensated, ORDER.failed) and deal in run.accepted:
+            spent, budget = payload.get("attempts"), payload.get("max_attempts")
+            if payload.get("retryable") and spent != budget:
+                problems.append(
+                    f"{deal} was accepted, then {topic.split('.')[1]} after {spent} of "
+                    f"{budget} attempts: {payload.get('reason')}"
+                )
+    return problems
+
+
+def _audit(run: Run) -> list[str]:
+    if not run.settled:
+        return []  # liveness says it; partial records are expected
+    metrics = run.world.result()["metrics"]
+    found = [f"{n} {check}" for check, n in metrics["audit"].items() if n]
+    unexplained = metrics["revenue_leakage"]["by_cause"].get("unexplained")
+    if unexplained:
+        found.append(f"{unexplained} of revenue leakage no unfinished workflow explains")
+    return found
+
+
+def _events(check: Callable[[World], list[str]]) -> Property:
+    def event_property(run: Run) -> list[str]:
+        pattern = run.world.pattern.name
+        return check(run.world) if run.settled and pattern in EVENT_PATTERNS else []
+
+    return event_property
+
+
+def _concurrency(run: Run) -> list[str]:
+    # without the bulkhead, a vendor over its limit refuses calls: that is its job
+    return concurrency_violations(run.world) if run.world.policy.bulkhead else []
+
+
+PROPERTIES: dict[str, Property] = {
+    "liveness": _liveness,
+    "saga outcome": lambda run: saga_violations(run.world) if run.settled else [],
+    "one effect per step": lambda run: duplicate_effects(run.world),
+    "concurrency limits": _concurrency,
+    "retry-after": lambda run: early_retries(run.world),
+    "budgets": _budgets,
+    "audit": _audit,
+    "nothing lost": _events(lost_events),
+    "no double effects": _events(double_effects),
+    "newest version wins": _events(order_violations),
+    "outbox": lambda run: (
+        outbox_violations(run.world) if run.settled and run.world.pattern.name == "outbox" else []
+    ),
+}
+"""Every property a check reads, by the name its report gives."""
+
+
+def patterns_of(base: Scenario) -> list[str]:
+    """The patterns a seed may draw: those the scenario has the systems for."""
+    from orchestrator.patterns import PATTERNS
+
+    return [name for name in PATTERNS if base.missing_systems(name) is None]
+
+
+def profile_of(base: Scenario, seed: int, kinds: list[str] | None = None) -> Profile:
+    """The seed's profile, with only ``kinds`` of its faults if given."""
+    profile = draw(seed, base)
+    return only(profile, kinds) if kinds is not None else profile
+
+
+def check_seed(
+    base: Scenario,
+    seed: int,
+    deals: int = 200,
+    pattern: str | None = None,
+    kinds: list[str] | None = None,
+    journal: EventLog | None = None,
+) -> Verdict:
+    """Run one seed's world, heal it, let it settle, and read every property.
+
+    Args:
+        base: The scenario the profiles are drawn over.
+        seed: The seed: its profile, its pattern (unless ``pattern``) and its world.
+        deals: Deals to close.
+        pattern: Run this pattern instead of the seed's.
+        kinds: Switch on only these of the profile's fault kinds (a replay).
+        journal: Where the run's events go (a replay with ``--events``).
+    """
+    profile = profile_of(base, seed, kinds)
+    choices = patterns_of(base)
+    name = pattern or choices[seed % len(choices)]
+    run = _run(apply(base, profile), seed, name, deals, journal)
+    violations = {}
+    for label, prop in PROPERTIES.items():
+        found = prop(run)
+        if found:
+            violations[label] = found
+    twice = seed % TWICE == 0
+    if twice and not violations:
+        again = _run(apply(base, profile), seed, name, deals, None)
+        if again.world.result() != run.world.result():
+            violations["determinism"] = [f"seed {seed} gave other results the second time"]
+    return Verdict(seed, name, list(profile["kinds"]), violations, deals, twice)
+
+
+def _run(scenario: Scenario, seed: int, pattern: str, deals: int, journal: EventLog | None) -> Run:
+    world = World(scenario, seed, pattern, journal=journal)
+    accepted: set[str] = set()
+    endings: dict[str, tuple[str, Mapping[str, Any]]] = {}
+    ends = set(ORDER)
+
+    def tap(topic: str, key: str, payload: Mapping[str, Any], now: float) -> None:
+        if topic in (ORDER_ACCEPTED, ORDER_COMMITTED):
+            accepted.add(key)
+        elif topic in ends:
+            endings.setdefault(key, (topic, payload))
+
+    world.broker.tap(tap)
+    world.start(deals)
+    env = world.env
+    faults_end = max(
+        (o.end for name in SYSTEMS if scenario.has(name) for o in scenario.knobs(name).outages),
+        default=0.0,
+    )
+    while world.arriving or env.now < faults_end:
+        env.run(until=env.now + 600.0)
+    heal(world)
+    bound = settle_bound(scenario)
+    settled = world.drain(cap=bound)
+    if journal is not None:
+        journal.flush()
+    return Run(world, settled, bound, accepted, endings)
+
+
+def shrink(base: Scenario, verdict: Verdict, deals: int) -> list[str]:
+    """The fewest fault kinds of the seed's profile that still break a property the
+    verdict broke: each kind switched off in turn, and left off if it still fails."""
+    kinds = list(verdict.kinds)
+    broken = set(verdict.violations)
+    for kind in list(kinds):
+        fewer = [k for k in kinds if k != kind]
+        again = check_seed(base, verdict.seed, deals, verdict.pattern, fewer)
+        if broken & set(again.violations):
+            kinds = fewer
+    return kinds
