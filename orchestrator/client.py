@@ -121,7 +121,7 @@ class Client:
                         breaker.success()  # it answered: up, perhaps busy
                 if not retryable or attempt >= retry.max_attempts:
                     exc.maybe_committed = unknown
-                    exc.attempts, exc.budget = attempt, retry.max_attempts
+                    exc.spent = (self._budget_name(retry), attempt, retry.max_attempts)
                     raise
                 if isinstance(exc, Throttled):
                     retry_after = exc.retry_after
@@ -133,6 +133,13 @@ class Client:
             delay = backoff(retry, attempt, name, retry_after)
             # An open circuit lets nothing through before its cool-down is over.
             yield Sleep(delay if closed_in is None or closed_in < delay else closed_in)
+
+    def _budget_name(self, retry: RetryPolicy) -> str:
+        """Which of the policy's budgets ``retry`` is (``retry`` unless it is another)."""
+        policy = self.policy
+        if retry is policy.compensation_retry and retry is not policy.retry:
+            return "compensation_retry"
+        return "retry" if retry is policy.retry else "custom"
 
     def publish(
         self, topic: str, key: str, payload: Mapping[str, Any], correlation: str | None = None
@@ -159,8 +166,9 @@ class Client:
             try:
                 yield effect
                 return
-            except Unavailable:
+            except Unavailable as exc:
                 if attempt >= retry.max_attempts:
+                    exc.spent = ("publish_retry", attempt, retry.max_attempts)
                     raise
                 if attempt == 1 and OCCURRED not in payload:
                     # Refused at once, so now is when it happened: say so in the event,

@@ -45,8 +45,9 @@ class CallError(Exception):
         code: The vendor's error code, e.g. ``"CREDIT_HOLD"``.
         maybe_committed: The write may have happened anyway: an attempt of this
             call timed out with its outcome unknown.
-        attempts: How many attempts the caller made before giving up (0: not
-            told), of a budget of ``budget``.
+        spent: ``(budget, attempts, max_attempts)`` when a caller gave up: which
+            retry budget of the policy it had (``retry``, ``compensation_retry``,
+            ``publish_retry``) and how much of it it spent; None if not told.
     """
 
     def __init__(self, system: str, operation: str, status: int = 0, code: str = "") -> None:
@@ -58,8 +59,7 @@ class CallError(Exception):
         self.status = status
         self.code = code
         self.maybe_committed = False
-        self.attempts = 0
-        self.budget = 0
+        self.spent: tuple[str, int, int] | None = None
 
     def __str__(self) -> str:
         return f"{self.system}.{self.operation}: {self.status} {self.code}".rstrip()

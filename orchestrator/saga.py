@@ -72,6 +72,14 @@ class Escalated(Exception):
         self.budget = budget or {}
 
 
+def spent(error: CallError) -> dict[str, Any]:
+    """``{"name", "attempts", "max_attempts", "retryable"}``: the budget a failed call
+    had and how much of it it spent (a refusal spends one attempt)."""
+    name, attempts, most = error.spent or ("none", 1, 1)
+    retryable = isinstance(error, Retryable)
+    return {"name": name, "attempts": attempts, "max_attempts": most, "retryable": retryable}
+
+
 @dataclass(slots=True)
 class Saga:
     """The committed steps of one workflow, and how to undo them.
@@ -168,15 +176,10 @@ class Saga:
                     correlation=self.correlation,
                 )
             except CallError as exc:
-                budget = {
-                    "name": "compensation_retry",
-                    "attempts": exc.attempts,
-                    "max_attempts": retry.max_attempts,
-                    "retryable": isinstance(exc, Retryable),
-                }
-                reason = f"{exc} after {exc.attempts} of {retry.max_attempts} attempts"
+                budget = spent(exc)
+                reason = f"{exc} after {budget['attempts']} of {budget['max_attempts']} attempts"
                 raise Escalated(
-                    f"{reason} (compensation_retry)", tuple(reversed(self.done)), budget
+                    f"{reason} ({budget['name']})", tuple(reversed(self.done)), budget
                 ) from exc
             self.done.pop()
             undone += 1

@@ -152,7 +152,9 @@ class Archive:
     def _consistent(self, deals: Iterable[str]) -> bool:
         """Whether the per-deal audit and the leakage find nothing in these deals."""
         deals = list(deals)
-        seen = {name: vendor.view(deals) for name, vendor in self.vendors.items()}
+        # a system none of whose records are filed (the CRM) is read whole: its
+        # checks are not among the per-deal ones
+        seen = {n: v.view(deals) if v.archived else v for n, v in self.vendors.items()}
         if any(audit(PER_DEAL_CHECKS, seen, lambda _deal: True).values()):
             return False
         found = leakage(

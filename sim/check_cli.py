@@ -10,15 +10,24 @@ from __future__ import annotations
 
 import functools
 import json
+import shlex
 import time
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.cli import ScenarioArg, _check_pattern, _scenario, err, fail, out
+from sim.cli import (
+    ScenarioArg,
+    WorkersOpt,
+    _check_pattern,
+    _scenario,
+    counting_bar,
+    err,
+    fail,
+    out,
+)
 
 __all__ = ["check"]
 
@@ -65,10 +74,7 @@ def check(
         str | None,
         typer.Option("--pattern", help="Run every seed with this pattern (default: drawn)."),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option("--workers", min=1, max=256, help="Local processes (default: the cores)."),
-    ] = None,
+    workers: WorkersOpt = None,
     replay: Annotated[
         int | None,
         typer.Option("--replay", min=0, help="Rerun this one seed and say what it broke."),
@@ -133,6 +139,8 @@ def _replay(
     try:
         journal = Journal(handle) if handle is not None else None
         verdict = check_seed(loaded, seed, deals, pattern, kinds, journal)
+    except Exception as exc:  # the world itself broke: a finding, reported as one
+        verdict = _crashed(loaded, seed, deals, pattern, kinds, exc)
     finally:
         if handle is not None:
             handle.close()
@@ -160,21 +168,12 @@ def _many(
     tasks = [SeedTask(str(path), seed, deals, pattern) for seed in seeds]
     count = min(workers or _cores(), len(tasks))
     verdicts: dict[int, dict[str, Any]] = {}
-    bar = Progress(
-        TextColumn("check"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
+    bar = counting_bar("check")
     progress = bar.add_task("seeds", total=len(tasks))
 
     def on_done(task: Any, result: dict[str, Any] | None, why: str | None) -> None:
         if result is None:  # the world itself broke: that is a finding too
-            result = Verdict(
-                task.seed, pattern or "?", [], {"crash": [why or "?"]}, deals
-            )._asdict()
+            result = _crashed(loaded, task.seed, deals, pattern, None, why)._asdict()
         verdicts[task.seed] = result
         bar.advance(progress)
 
@@ -206,13 +205,31 @@ def _many(
         return
     first = failing[0]
     verdict = Verdict(**first)
-    kinds = shrink(loaded, verdict, deals) if "crash" not in first["violations"] else first["kinds"]
+    kinds, shrunk = shrink(loaded, verdict, deals)
     out.print(f"FAILED: {len(failing)} of {len(done)} seeds broke a property", highlight=False)
-    _report(first, kinds, path, deals)
+    _report({**first, "violations": shrunk.violations}, kinds, path, deals)
     others = ", ".join(str(v["seed"]) for v in failing[1:11])
     if others:
         out.print(f"also failing: seeds {others}{' ...' if len(failing) > 11 else ''}")
     raise typer.Exit(1)
+
+
+def _crashed(
+    loaded: Any,
+    seed: int,
+    deals: int,
+    pattern: str | None,
+    kinds: list[str] | None,
+    why: object,
+) -> Any:
+    """The verdict of a seed whose world raised: its pattern and faults, and why."""
+    from sim.check import Verdict, patterns_of, profile_of
+
+    choices = patterns_of(loaded)
+    name = pattern or choices[seed % len(choices)]
+    drawn = list(profile_of(loaded, seed, kinds)["kinds"])
+    reason = why if isinstance(why, str) else f"{type(why).__name__}: {why}"
+    return Verdict(seed, name, drawn, {"crash": [reason]}, deals)
 
 
 def _summary(verdicts: list[dict[str, Any]], names: list[str], scenario: str) -> Table:
@@ -249,7 +266,7 @@ def _report(verdict: dict[str, Any], kinds: list[str], path: Path, deals: int) -
             out.print(f"  {name}: {problem}", highlight=False, soft_wrap=True)
         if len(problems) > 3:
             out.print(f"  {name}: ... {len(problems) - 3} more", highlight=False)
-    line = f"lifecycle-sandbox check {path} --replay {seed} --deals {deals}"
+    line = f"lifecycle-sandbox check {shlex.quote(str(path))} --replay {seed} --deals {deals}"
     line += f" --pattern {verdict['pattern']}"
     if kinds != verdict["kinds"]:
         line += f" --only {','.join(kinds) or 'none'}"

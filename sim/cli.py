@@ -56,6 +56,10 @@ DurationOpt = Annotated[
     typer.Option("--duration", help="Simulated time to run, e.g. 8h or 2h30m (default: horizon)."),
 ]
 JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the results as JSON here.")]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, max=256, help="Local processes (default: the cores)."),
+]
 NoOwnershipOpt = Annotated[
     bool,
     typer.Option(
@@ -131,6 +135,21 @@ def _patterns(text: str) -> list[str]:
 def _check_pattern(name: str, flag: str) -> None:
     if name not in PATTERNS:
         fail(f"{flag}: unknown pattern {name!r}; expected one of: {', '.join(PATTERNS)}")
+
+
+def counting_bar(label: str) -> Any:
+    """A transient bar on stderr counting done of total (runs of a sweep, seeds of a
+    check), with the time elapsed."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=err, transient=True)
 
 
 @contextmanager

@@ -90,6 +90,8 @@ def draw(seed: int, base: Scenario) -> Profile:
     if "reordering" in on:
         broker["ordered"] = False
         broker["latency"] = {"p50": _round(gen.uniform(0.5, 5.0)), "p99": 120.0}
+    if not base.webhook_senders():  # nothing to delay: the coin is not tossed
+        on = [kind for kind in on if kind != "webhook_delays"]
     if "webhook_delays" in on:
         for name in VENDORS:
             if base.knobs(name).webhooks is not None:
@@ -203,16 +205,21 @@ def apply(base: Scenario, profile: Profile) -> Scenario:
 
 
 def heal(world: World) -> None:
-    """Stop every fault now: no errors, lost responses, throttling, concurrency
-    limits or outages from here on (the broker's habits stay: copies are weather a
-    correct system absorbs, not a fault that stops)."""
+    """Stop every fault now: no errors (the ERP's per-record failures of a list
+    included), lost responses, throttling or outages from here on. A vendor's
+    concurrency limit is its size, not a fault: it stays (and so does its check).
+    The broker's habits stay too: copies are weather a correct system absorbs."""
     for line in world.lines.values():
         faults = line.faults
         faults.error_rate = faults.lost_rate = 0.0
         faults.injected.clear()
         faults.outages = []
         faults.refill = 0.0
-        faults.limit = 0
+    world.erp.record_fails = _never
+
+
+def _never() -> bool:
+    return False
 
 
 def settle_bound(scenario: Scenario) -> float:

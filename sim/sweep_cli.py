@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sim.cli import (
@@ -22,9 +21,11 @@ from sim.cli import (
     OrdersOpt,
     ScenarioArg,
     SeedOpt,
+    WorkersOpt,
     _check_json_path,
     _duration,
     _patterns,
+    counting_bar,
     err,
     fail,
     out,
@@ -58,10 +59,7 @@ def sweep(
     seed: SeedOpt = None,
     orders: OrdersOpt = None,
     duration: DurationOpt = None,
-    workers: Annotated[
-        int | None,
-        typer.Option("--workers", min=1, max=256, help="Local processes (default: the cores)."),
-    ] = None,
+    workers: WorkersOpt = None,
     dask: Annotated[
         str | None,
         typer.Option(
@@ -123,14 +121,7 @@ def sweep(
         f"{len(tasks)} runs ({len(tasks) - len(todo)} already in {ledger.path}), on {where}",
         highlight=False,
     )
-    bar = Progress(
-        TextColumn("sweep"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    )
+    bar = counting_bar("sweep")
     progress = bar.add_task("runs", total=len(tasks), completed=len(tasks) - len(todo))
 
     def on_done(task: Any, result: dict[str, Any] | None, why: str | None) -> None:

@@ -266,6 +266,9 @@ class World:
             else None
         )
         """Files settled deals' records away as a long run goes on (``sim.archive``)."""
+        if self.archive is None:  # nothing will read the vendors' index of deals
+            for vendor in self.vendors.values():
+                vendor.filing = False
 
     def _vendor_args(self, system: str) -> dict[str, Any]:
         knobs = self.scenario.knobs(system)

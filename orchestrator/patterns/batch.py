@@ -190,10 +190,17 @@ class Batch:
             self.tray.append(tried)
             return
         why = f"in {tried.attempts} batches without success: {reason}"
+        budget = {
+            "name": "patterns.batch.max_attempts",
+            "attempts": tried.attempts,
+            "max_attempts": self.max_attempts,
+            "retryable": True,
+        }
         if record.body["kind"] == "order":
-            yield from self.client.publish(ORDER_ESCALATED, record.key, {"reason": why})
+            ending = {"reason": why, "budget": budget}
+            yield from self.client.publish(ORDER_ESCALATED, record.key, ending)
         else:
-            ending = {"workflow": record.body["externalId"], "reason": why}
+            ending = {"workflow": record.body["externalId"], "reason": why, "budget": budget}
             yield from self.client.publish(AMENDMENT.escalated, record.key, ending)
 
     def _added(self, record: Record, result: Mapping[str, Any]) -> Workflow:

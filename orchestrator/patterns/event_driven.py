@@ -33,7 +33,7 @@ from orchestrator.events import (
     Message,
     Subscription,
 )
-from orchestrator.saga import UndoFor
+from orchestrator.saga import UndoFor, spent
 from orchestrator.workflows.quote_to_cash import (
     cancel_order,
     cancel_subscription,
@@ -243,6 +243,7 @@ class EventDriven:
                     yield from client.publish(ORDER_REJECTED, deal.id, unstarted(exc, deal.id))
                     return "rejected"
                 undo = {**payload, "remaining": done[::-1], "reason": str(exc)}
+                undo["budget"] = spent(exc)  # what the step spent: a refusal, one attempt
                 yield from client.publish(UNDO, deal.id, undo)
                 return "undoing"
             payload[step.step] = body
@@ -285,9 +286,8 @@ class EventDriven:
             if rest:
                 yield from client.publish(UNDO, deal.id, {**payload, "remaining": rest})
             else:
-                yield from client.publish(
-                    ORDER_COMPENSATED, deal.id, {"reason": payload.get("reason", "")}
-                )
+                ending = {"reason": payload.get("reason", ""), "budget": payload.get("budget")}
+                yield from client.publish(ORDER_COMPENSATED, deal.id, ending)
             return "applied"
 
         return handle

@@ -21,7 +21,7 @@ from orchestrator.deal import Deal
 from orchestrator.effects import Workflow
 from orchestrator.errors import CallError, Rejected
 from orchestrator.events import ORDER, ORDER_LIVE, XREF_STALE
-from orchestrator.saga import Saga
+from orchestrator.saga import Saga, spent
 from orchestrator.workflows.declaration import Declaration
 
 __all__ = [
@@ -42,10 +42,14 @@ DECLARED = Declaration("q2c", "order", ORDER_LIVE, "completed", ORDER)
 """Quote-to-cash in the books: ``q2c:<deal>``, live or one of the ``ORDER`` endings."""
 
 
-def unstarted(error: Exception, deal_id: str) -> dict[str, str]:
+def unstarted(error: Exception, deal_id: str) -> dict[str, Any]:
     """The body of an ending before anything was committed (rejected, failed), as
-    ``settle`` writes its own: the reason, and the deal's quote-to-cash workflow."""
-    return {"reason": str(error), "workflow": workflow_id(deal_id)}
+    ``settle`` writes its own: the reason, the budget spent, and the deal's
+    quote-to-cash workflow."""
+    body: dict[str, Any] = {"reason": str(error), "workflow": workflow_id(deal_id)}
+    if isinstance(error, CallError):
+        body["budget"] = spent(error)
+    return body
 
 
 def workflow_id(deal_id: str) -> str:

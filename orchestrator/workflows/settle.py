@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.effects import Workflow
-from orchestrator.errors import CallError, Rejected, Retryable
+from orchestrator.errors import CallError, Rejected
 from orchestrator.events import ORDER, Endings
-from orchestrator.saga import Escalated, Saga
+from orchestrator.saga import Escalated, Saga, spent
 
 __all__ = ["settle"]
 
@@ -58,17 +58,9 @@ def settle(
                 topic = endings.compensated
             else:
                 topic = endings.rejected if isinstance(error, Rejected) else endings.failed
-            # how much of its forward budget the failed step spent, so that a
-            # reader can tell a spent budget from a refusal
-            ending = (
-                topic,
-                {
-                    "reason": str(error),
-                    "attempts": error.attempts,
-                    "max_attempts": error.budget,
-                    "retryable": isinstance(error, Retryable),
-                },
-            )
+            # how much of its budget the failed step spent, so that a reader can
+            # tell a spent budget from a refusal
+            ending = topic, {"reason": str(error), "budget": spent(error)}
     ending[1]["workflow"] = saga.workflow_id
     if announce:
         yield from saga.client.publish(ending[0], deal_id, ending[1])

@@ -151,6 +151,7 @@ class Vendor:
         self._counters: dict[str, Callable[[], int]] = {}
         self.sources: dict[str, Versioned] = {}
         self.filed: dict[str, list[tuple[str, str]]] = {}
+        self.filing = True  # keep ``filed``; off when nothing will file the deals away
         self.busy: dict[str, int] = {}
         self.stirred: dict[str, float] = {}
 
@@ -181,8 +182,9 @@ class Vendor:
     def file(self, deal: str, store: str, key: str) -> None:
         """Note that entry ``key`` of ``store`` (one of :attr:`archived`) belongs to
         ``deal``, so that the deal's records can be read and filed away together.
-        A record of no deal (an empty id) is kept for the whole run."""
-        if deal:
+        A record of no deal (an empty id) is kept for the whole run; with
+        :attr:`filing` off (no archive), nothing is noted."""
+        if deal and self.filing:
             rows = self.filed.get(deal)
             if rows is None:
                 self.filed[deal] = [(store, key)]
