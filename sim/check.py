@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from orchestrator.events import ORDER, ORDER_ACCEPTED, ORDER_COMMITTED
+from orchestrator.events import ORDER
 from sim.event_invariants import double_effects, lost_events, order_violations, outbox_violations
 from sim.invariants import (
     concurrency_violations,
@@ -81,7 +81,6 @@ class Run(NamedTuple):
     world: World
     settled: bool
     bound: float
-    accepted: set[str]
     endings: dict[str, tuple[str, Mapping[str, Any]]]
 
 
@@ -248,14 +247,11 @@ def settled_world(
     """Close ``deals`` deals under the scenario's faults; once the last closed and the
     last outage ended, heal the world and let it settle within the policies' bound."""
     world = World(scenario, seed, pattern, journal=journal)
-    accepted: set[str] = set()
     endings: dict[str, tuple[str, Mapping[str, Any]]] = {}
     ends = set(ORDER)
 
     def tap(topic: str, key: str, payload: Mapping[str, Any], now: float) -> None:
-        if topic in (ORDER_ACCEPTED, ORDER_COMMITTED):
-            accepted.add(key)
-        elif topic in ends:
+        if topic in ends:
             endings.setdefault(key, (topic, payload))
 
     world.broker.tap(tap)
@@ -272,7 +268,7 @@ def settled_world(
     settled = world.drain(cap=bound)
     if journal is not None:
         journal.flush()
-    return Run(world, settled, bound, accepted, endings)
+    return Run(world, settled, bound, endings)
 
 
 def shrink(base: Scenario, verdict: Verdict, deals: int) -> tuple[list[str], Verdict]:
