@@ -148,7 +148,8 @@ def _replay(
     if verdict.held:
         out.print(f"seed {seed} ({verdict.pattern}): every property held", highlight=False)
         return
-    _report(verdict._asdict(), verdict.kinds, path, deals)
+    # the kinds asked for stay on the line: without --only it would run them all
+    _report({**verdict._asdict(), "kinds": None}, verdict.kinds, path, deals)
     raise typer.Exit(1)
 
 
@@ -253,7 +254,7 @@ def _summary(verdicts: list[dict[str, Any]], names: list[str], scenario: str) ->
 def _report(verdict: dict[str, Any], kinds: list[str], path: Path, deals: int) -> None:
     """The failure, its shrunk faults, and the command that replays it."""
     seed = verdict["seed"]
-    drawn = ", ".join(verdict["kinds"]) or "none"
+    drawn = ", ".join(verdict["kinds"] if verdict["kinds"] is not None else kinds) or "none"
     shrunk = ", ".join(kinds) or "none"
     out.print(
         f"seed {seed} (pattern {verdict['pattern']}; faults drawn: {drawn}; shrunk to: {shrunk})",

@@ -74,6 +74,7 @@ def test_a_broken_build_fails_with_the_seed_and_the_line_that_replays_it(
     )
     again = invoke(*line.group(1).split())
     assert again.exit_code == 1 and "escalated on the retry budget" in again.output
+    assert f"replay: lifecycle-sandbox {line.group(1)}" in again.output  # it replays itself
     # the README shows this very report
     block = README.read_text().split("<!-- check-failure -->")[1]
     shown = [row.strip() for row in block.strip().strip("`").strip().splitlines()]
