@@ -37,6 +37,10 @@ class Client:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
         self.breakers: dict[str, Breaker] = {}
+        self.embargo: dict[str, float] = {}
+        """Idempotency key -> the earliest time a vendor that throttled the last
+        attempt of a call will take it again: the next call with that key (the
+        saga's look-up of an uncertain step, a redelivery) waits until then."""
 
     def breaker(self, system: str) -> Breaker | None:
         """The breaker for ``system`` (created on first use), or None if disabled."""
@@ -97,6 +101,12 @@ class Client:
         correlation = correlation or workflow_id
         attempt = 0
         unknown = False  # has any attempt timed out, so that the write may have happened?
+        if key is not None and self.embargo:
+            until = self.embargo.pop(key, None)
+            if until is not None:
+                wait = until - (yield NOW)
+                if wait > 0:
+                    yield Sleep(wait)
         while True:
             attempt += 1
             retry_after: float | None = None
@@ -120,6 +130,10 @@ class Client:
                     else:
                         breaker.success()  # it answered: up, perhaps busy
                 if not retryable or attempt >= retry.max_attempts:
+                    throttled = isinstance(exc, Throttled) and exc.retry_after
+                    if key is not None and throttled and retry.honor_retry_after:
+                        # whoever calls with this key next waits it out too
+                        self.embargo[key] = (yield NOW) + (exc.retry_after or 0.0)
                     exc.maybe_committed = unknown
                     exc.spent = (self._budget_name(retry), attempt, retry.max_attempts)
                     raise

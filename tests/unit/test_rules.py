@@ -105,3 +105,16 @@ def test_a_run_with_retries_and_redeliveries_is_the_same_in_two_processes(tmp_pa
     metrics = json.loads(first)["metrics"]
     assert sum(s["retries"] for s in metrics["systems"].values()) > 0
     assert metrics["broker"]["redelivered"] > 0 and metrics["broker"]["delivered"] > 0
+
+
+def test_the_next_call_with_a_key_waits_out_the_retry_after_its_last_attempt_got() -> None:
+    client = Client(Policy(retry=RetryPolicy(max_attempts=2, base=1.0, jitter="none")))
+    busy = Throttled("erp", "createSalesOrder", 429, retry_after=30.0)
+    plan = Plan({"erp.createSalesOrder": [busy, busy, {"id": "SO-1"}]}, strict=True)
+    with pytest.raises(Throttled):
+        plan.run(client.call("D-1", "order", "erp", "createSalesOrder", {}))
+    given_up_at = plan.now
+    # the saga's look-up of the uncertain step: same workflow, same step, same key
+    plan.run(client.call("D-1", "order", "erp", "createSalesOrder", {}))
+    assert plan.now - given_up_at >= 30.0  # it came back no sooner than the vendor said
+    assert client.embargo == {}
