@@ -130,10 +130,10 @@ class Client:
                     else:
                         breaker.success()  # it answered: up, perhaps busy
                 if not retryable or attempt >= retry.max_attempts:
-                    throttled = isinstance(exc, Throttled) and exc.retry_after
-                    if key is not None and throttled and retry.honor_retry_after:
+                    wait = exc.retry_after if isinstance(exc, Throttled) else None
+                    if key is not None and wait and retry.honor_retry_after:
                         # whoever calls with this key next waits it out too
-                        self.embargo[key] = (yield NOW) + (exc.retry_after or 0.0)
+                        self.embargo[key] = (yield NOW) + wait
                     exc.maybe_committed = unknown
                     exc.spent = (self._budget_name(retry), attempt, retry.max_attempts)
                     raise
