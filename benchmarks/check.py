@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.check import check_seed, patterns_of, profile_of, settled_world  # noqa: E402
+from sim.check import check_seed, pattern_of, profile_of, settled_world  # noqa: E402
 from sim.scenario import load  # noqa: E402
 from sim.swarm import apply  # noqa: E402
 
@@ -49,7 +49,6 @@ def main() -> None:
     args = parser.parse_args()
     seeds, deals = args.seeds, args.deals
     base = load(SCENARIO)
-    choices = patterns_of(base)
     sample = range(1, min(seeds, 100) + 1)
     started = time.perf_counter()
     for seed in sample:
@@ -58,7 +57,7 @@ def main() -> None:
     started = time.perf_counter()
     for seed in sample:
         scenario = apply(base, profile_of(base, seed))
-        settled_world(scenario, seed, choices[seed % len(choices)], deals, None)
+        settled_world(scenario, seed, pattern_of(base, seed), deals)
     alone = time.perf_counter() - started
     one = whole(seeds, deals, 1)
     two = whole(seeds, deals, 2)

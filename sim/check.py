@@ -36,6 +36,7 @@ __all__ = [
     "Run",
     "Verdict",
     "check_seed",
+    "pattern_of",
     "patterns_of",
     "profile_of",
     "settled_world",
@@ -144,12 +145,16 @@ def _audit(run: Run) -> list[str]:
     return found
 
 
-def _events(check: Callable[[World], list[str]]) -> Property:
-    def event_property(run: Run) -> list[str]:
-        pattern = run.world.pattern.name
-        return check(run.world) if run.settled and pattern in EVENT_PATTERNS else []
+def _settled(
+    check: Callable[[World], list[str]], patterns: tuple[str, ...] = EVENT_PATTERNS
+) -> Property:
+    """``check`` read on a settled world of one of ``patterns`` (the event patterns)."""
 
-    return event_property
+    def settled_property(run: Run) -> list[str]:
+        pattern = run.world.pattern.name
+        return check(run.world) if run.settled and pattern in patterns else []
+
+    return settled_property
 
 
 def _concurrency(run: Run) -> list[str]:
@@ -183,12 +188,10 @@ PROPERTIES: dict[str, Property] = {
     "retry-after": _retry_after,
     "budgets": _budgets,
     "audit": _audit,
-    "nothing lost": _events(lost_events),
-    "no double effects": _events(double_effects),
-    "newest version wins": _events(order_violations),
-    "outbox": lambda run: (
-        outbox_violations(run.world) if run.settled and run.world.pattern.name == "outbox" else []
-    ),
+    "nothing lost": _settled(lost_events),
+    "no double effects": _settled(double_effects),
+    "newest version wins": _settled(order_violations),
+    "outbox": _settled(outbox_violations, ("outbox",)),
 }
 """Every property a check reads, by the name its report gives."""
 
@@ -198,6 +201,12 @@ def patterns_of(base: Scenario) -> list[str]:
     from orchestrator.patterns import PATTERNS
 
     return [name for name in PATTERNS if base.missing_systems(name) is None]
+
+
+def pattern_of(base: Scenario, seed: int, pattern: str | None = None) -> str:
+    """The pattern a seed runs: ``pattern`` if given, else the seed's draw."""
+    choices = patterns_of(base)
+    return pattern or choices[seed % len(choices)]
 
 
 def profile_of(base: Scenario, seed: int, kinds: list[str] | None = None) -> Profile:
@@ -225,8 +234,7 @@ def check_seed(
         journal: Where the run's events go (a replay with ``--events``).
     """
     profile = profile_of(base, seed, kinds)
-    choices = patterns_of(base)
-    name = pattern or choices[seed % len(choices)]
+    name = pattern_of(base, seed, pattern)
     run = settled_world(apply(base, profile), seed, name, deals, journal)
     violations = {}
     for label, prop in PROPERTIES.items():

@@ -223,10 +223,9 @@ def _crashed(
     why: object,
 ) -> Any:
     """The verdict of a seed whose world raised: its pattern and faults, and why."""
-    from sim.check import Verdict, patterns_of, profile_of
+    from sim.check import Verdict, pattern_of, profile_of
 
-    choices = patterns_of(loaded)
-    name = pattern or choices[seed % len(choices)]
+    name = pattern_of(loaded, seed, pattern)
     drawn = list(profile_of(loaded, seed, kinds)["kinds"])
     reason = why if isinstance(why, str) else f"{type(why).__name__}: {why}"
     return Verdict(seed, name, drawn, {"crash": [reason]}, deals)

@@ -166,6 +166,15 @@ class Faults:
         lost = knobs.error_rate + knobs.timeout_rate + sum(x for _, x in self.injected.values())
         self.error_rate, self.lost_rate = min(errors, 1.0), min(lost, 1.0)
 
+    def calm(self) -> None:
+        """Stop the weather's faults for good: no errors, lost responses, outages or
+        throttling from now on (a drill's injections dropped too). The latency and
+        the concurrency limit (the vendor's size, not a fault) stay."""
+        self.injected.clear()
+        self.error_rate = self.lost_rate = 0.0
+        self.outages = []
+        self.refill = 0.0
+
     def done(self, _event: object = None) -> None:
         """The vendor finished working on one call (also usable as an event callback)."""
         self.in_flight -= 1

@@ -210,11 +210,7 @@ def heal(world: World) -> None:
     concurrency limit is its size, not a fault: it stays (and so does its check).
     The broker's habits stay too: copies are weather a correct system absorbs."""
     for line in world.lines.values():
-        faults = line.faults
-        faults.error_rate = faults.lost_rate = 0.0
-        faults.injected.clear()
-        faults.outages = []
-        faults.refill = 0.0
+        line.faults.calm()
     world.erp.record_fails = _never
 
 
